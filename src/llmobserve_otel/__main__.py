@@ -1,0 +1,3 @@
+from llmobserve_otel.cli import run_main
+
+run_main()

@@ -1,0 +1,23 @@
+"""Which spans had their call priced on a wire-capture child, so no span prices the same call twice.
+
+Provider SDKs and other GenAI instrumentations (the anthropic SDK's own spans, openai-v2,
+OpenLLMetry, ...) open a span around the HTTP call our capture prices. The capture marks its
+parent here at start; the cost processor then marks that span `duplicate` instead of pricing it,
+and passes the mark up through enclosing GenAI spans. Entries leave when the span ends.
+"""
+
+from __future__ import annotations
+
+_MAX = 100_000  # spans left open forever must not grow this without bound
+_covered: dict[int, None] = {}
+
+
+def cover(span_id: int) -> None:
+    if len(_covered) >= _MAX:
+        _covered.pop(next(iter(_covered)), None)
+    _covered[span_id] = None
+
+
+def release(span_id: int) -> bool:
+    """Forget `span_id`; True when it was covered."""
+    return _covered.pop(span_id, 0) is None

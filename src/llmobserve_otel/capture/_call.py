@@ -1,0 +1,183 @@
+"""One provider call as a span: started before the request, ended once when its body is done.
+
+Transport-independent: the httpx/httpx2 (and later other) captures feed it the request, the
+response head and the body chunks. It replaces the stock HTTP client span for provider hosts
+(CLIENT kind, HTTP attributes included), so a call yields exactly one span.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from llmobserve_otel import semconv as sc
+from llmobserve_otel._internal import priced
+from llmobserve_otel._internal.guard import internal_errors
+from llmobserve_otel.capture._body import BodyObserver
+from llmobserve_otel.pricing import cost_attributes
+from llmobserve_otel.providers import Route, Usage
+
+
+@dataclass(frozen=True)
+class CaptureConfig:
+    """Settings resolved once at instrument time."""
+
+    tracer: trace.Tracer
+    max_body_bytes: int = 8 * 1024 * 1024
+    capture_content: bool = False
+
+
+@dataclass
+class RequestView:
+    """What the capture needs of a request, read without consuming it."""
+
+    method: str
+    scheme: str
+    host: str
+    port: int | None
+    path: str
+    body: bytes | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _decode_json(body: bytes | None, limit: int) -> Any:
+    if not body or len(body) > limit:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+class ProviderCall:
+    """The span of one provider call and what is known about it."""
+
+    def __init__(self, config: CaptureConfig, provider: Any, route: Route, request: RequestView) -> None:
+        self._config = config
+        self._provider = provider
+        self._route = route
+        self._lock = threading.Lock()
+        self._done = False
+        self._observer: BodyObserver | None = None
+        self._start_ns = time.time_ns()
+        body = _decode_json(request.body, config.max_body_bytes)
+        info = provider.request_info(route, body)
+        self.stream_requested: bool = info.get("stream", False)
+        model = info.get("model")
+        attrs: dict[str, Any] = {
+            sc.PROVIDER: provider.NAME,
+            sc.OPERATION: route.operation,
+            sc.CAPTURE: "wire",
+            sc.HTTP_REQUEST_METHOD: request.method,
+            sc.SERVER_ADDRESS: request.host,
+            # No query string: some APIs take keys there.
+            sc.URL_FULL: f"{request.scheme}://{request.host}{_port(request)}{request.path}",
+        }
+        if request.port is not None:
+            attrs[sc.SERVER_PORT] = request.port
+        if route.kind == "llm":
+            attrs[sc.GEN_AI_PROVIDER_NAME] = provider.NAME
+            attrs[sc.GEN_AI_OPERATION_NAME] = route.operation
+            if model:
+                attrs[sc.GEN_AI_REQUEST_MODEL] = model
+            if self.stream_requested:
+                attrs[sc.GEN_AI_REQUEST_STREAM] = True
+            if config.capture_content and isinstance(body, dict):
+                messages = body.get("messages", body.get("input"))
+                if messages is not None:
+                    attrs[sc.GEN_AI_INPUT_MESSAGES] = json.dumps(messages, ensure_ascii=False)
+        self._attrs = attrs
+        name = f"{route.operation} {model}" if model else route.operation
+        self.span = config.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
+        parent = trace.get_current_span().get_span_context()
+        if parent.is_valid:
+            priced.cover(parent.span_id)
+
+    def _set(self, key: str, value: Any) -> None:
+        self._attrs[key] = value
+
+    def response(self, status: int, headers: Any) -> BodyObserver | None:
+        """Record the response head; returns the body observer when the body should be parsed."""
+        self._set(sc.HTTP_RESPONSE_STATUS_CODE, status)
+        if status >= 400:
+            self._set(sc.ERROR_TYPE, str(status))
+            return None
+        content_type = (headers.get("content-type") or "").lower()
+        stream = content_type.startswith("text/event-stream")
+        if not stream and "json" not in content_type:
+            self._set(sc.USAGE_STATUS, f"content-type {content_type or 'missing'} not parsed")
+            return None
+        self._observer = BodyObserver(
+            self._provider,
+            self._route,
+            stream=stream,
+            encoding=(headers.get("content-encoding") or "").lower() or None,
+            limit=self._config.max_body_bytes,
+        )
+        return self._observer
+
+    def finish(self, *, complete: bool, error: BaseException | None = None) -> None:
+        """End the span with what is known; safe to call more than once (the first call wins)."""
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+        with internal_errors("capture.finish"):
+            self._finish(complete, error)
+
+    def _finish(self, complete: bool, error: BaseException | None) -> None:
+        attrs = self._attrs
+        observer = self._observer
+        if observer is not None:
+            complete = complete or observer.terminal_seen
+            usage = observer.result()
+            if usage is not None:
+                _usage_attributes(usage, attrs)
+                if not complete:
+                    attrs[sc.USAGE_INCOMPLETE] = True
+            elif observer.problem:
+                attrs[sc.USAGE_STATUS] = observer.problem
+            if not complete and sc.USAGE_INCOMPLETE not in attrs:
+                attrs[sc.USAGE_INCOMPLETE] = True
+        if error is not None:
+            attrs[sc.ERROR_TYPE] = type(error).__qualname__
+            self.span.record_exception(error)
+            self.span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+        elif (status := attrs.get(sc.HTTP_RESPONSE_STATUS_CODE)) and status >= 400:
+            self.span.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
+        attrs.update(cost_attributes(attrs, source=sc.SOURCE_SDK, timestamp_ns=self._start_ns))
+        self.span.set_attributes(attrs)
+        self.span.end()
+
+
+def _port(request: RequestView) -> str:
+    default = 443 if request.scheme == "https" else 80
+    return "" if request.port in (None, default) else f":{request.port}"
+
+
+def _usage_attributes(usage: Usage, attrs: dict[str, Any]) -> None:
+    for key, value in (
+        (sc.GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens),
+        (sc.GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens),
+        (sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cache_read_tokens),
+        (sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cache_write_tokens),
+        (sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_tokens),
+        (sc.USAGE_INPUT_AUDIO_TOKENS, usage.input_audio_tokens),
+        (sc.USAGE_OUTPUT_AUDIO_TOKENS, usage.output_audio_tokens),
+        (sc.GEN_AI_RESPONSE_MODEL, usage.model),
+        (sc.GEN_AI_RESPONSE_ID, usage.response_id),
+    ):
+        if value is not None:
+            attrs[key] = value
+    if usage.finish_reasons:
+        attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
+    for unit, amount in usage.units.items():
+        attrs[f"{sc.USAGE_PREFIX}{unit}"] = amount
+    if usage.input_tokens is None and usage.output_tokens is None and not usage.units:
+        attrs[sc.USAGE_STATUS] = "no usage in response"

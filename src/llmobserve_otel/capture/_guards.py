@@ -1,0 +1,85 @@
+"""Third-party marks for clients whose provider usage is not captured here yet (requests, aiohttp).
+
+Requests to a host that is not internal run with `EXTERNAL_DESTINATION_KEY` set, so the stock
+instrumentation's injected headers carry no baggage. `requests` is wrapped at `Session.send`
+(outside the stock wrapper, which injects there); aiohttp injects in its trace-config callbacks,
+which run inside `ClientSession._request`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+from urllib.parse import urlsplit
+
+import wrapt
+from opentelemetry import context
+
+from llmobserve_otel._internal.hosts import is_internal
+from llmobserve_otel._internal.propagation import EXTERNAL_DESTINATION_KEY
+
+
+def _external(url: Any) -> bool:
+    try:
+        host = urlsplit(str(url)).hostname
+    except ValueError:
+        return True
+    return not (host and is_internal(host))
+
+
+def _wrap_requests_send(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    request = args[0] if args else kwargs.get("request")
+    if request is None or not _external(request.url):
+        return wrapped(*args, **kwargs)
+    token = context.attach(context.set_value(EXTERNAL_DESTINATION_KEY, True))
+    try:
+        return wrapped(*args, **kwargs)
+    finally:
+        context.detach(token)
+
+
+async def _wrap_aiohttp_request(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    url = args[1] if len(args) > 1 else kwargs.get("str_or_url")
+    if url is None or not _external(url):
+        return await wrapped(*args, **kwargs)
+    token = context.attach(context.set_value(EXTERNAL_DESTINATION_KEY, True))
+    try:
+        return await wrapped(*args, **kwargs)
+    finally:
+        context.detach(token)
+
+
+class Guard:
+    """One wrapped attribute, installable and removable (only if still ours)."""
+
+    def __init__(self, module: str, owner: str, attribute: str, wrapper: Any) -> None:
+        self.module, self.owner, self.attribute, self.wrapper = module, owner, attribute, wrapper
+        self._cls: Any = None
+
+    @property
+    def instrumented(self) -> bool:
+        return self._cls is not None
+
+    def instrument(self, *_: Any) -> bool:
+        if self._cls is not None:
+            return True
+        try:
+            cls = getattr(importlib.import_module(self.module), self.owner)
+        except (ImportError, AttributeError):
+            return False
+        wrapt.wrap_function_wrapper(cls, self.attribute, self.wrapper)
+        self._cls = cls
+        return True
+
+    def uninstrument(self) -> None:
+        cls = self._cls
+        if cls is None:
+            return
+        current = cls.__dict__.get(self.attribute)
+        if isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper is self.wrapper:  # type: ignore[attr-defined]
+            setattr(cls, self.attribute, current.__wrapped__)
+        self._cls = None
+
+
+REQUESTS = Guard("requests", "Session", "send", _wrap_requests_send)
+AIOHTTP = Guard("aiohttp", "ClientSession", "_request", _wrap_aiohttp_request)

@@ -1,0 +1,226 @@
+"""Usage capture for httpx and its fork httpx2 (openai >= 3, anthropic >= 2), one base parametrized by module.
+
+Wraps the transports' `handle_request` / `handle_async_request` (the SDKs and some clients call the
+transport directly, and `Client.send` may read the body before returning). For a provider host:
+suppression check, host match, span start, original call with the stock HTTP span suppressed (our
+span replaces it, and nothing - no traceparent, no baggage - is injected into a provider request),
+body wrap, provider parse. For a third-party host the stock instrumentation runs, minus baggage.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import wrapt
+from opentelemetry import context, trace
+from opentelemetry.instrumentation.utils import (
+    _SUPPRESS_HTTP_INSTRUMENTATION_KEY,
+    _SUPPRESS_INSTRUMENTATION_KEY,
+)
+
+from llmobserve_otel._internal.guard import report_internal_error
+from llmobserve_otel._internal.hosts import is_internal
+from llmobserve_otel._internal.propagation import EXTERNAL_DESTINATION_KEY
+from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
+from llmobserve_otel.providers import Registry
+
+
+def _stream_types(module: Any) -> tuple[type, type]:
+    """Body wrappers subclassing the module's own stream bases (httpx checks them with isinstance)."""
+
+    class ObservedStream(module.SyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, inner: Any, call: ProviderCall, observer: Any) -> None:
+            self._inner = inner
+            self._call = call
+            self._observer = observer
+
+        def __iter__(self) -> Any:
+            observer, call = self._observer, self._call
+            try:
+                for chunk in self._inner:
+                    if observer is not None:
+                        observer.feed(chunk)
+                    yield chunk
+            except GeneratorExit:
+                call.finish(complete=False)
+                raise
+            except BaseException as exc:
+                call.finish(complete=False, error=exc)
+                raise
+            call.finish(complete=True)
+
+        def close(self) -> None:
+            try:
+                self._inner.close()
+            finally:
+                self._call.finish(complete=False)
+
+        def __del__(self) -> None:
+            self._call.finish(complete=False)
+
+    class AsyncObservedStream(module.AsyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, inner: Any, call: ProviderCall, observer: Any) -> None:
+            self._inner = inner
+            self._call = call
+            self._observer = observer
+
+        async def __aiter__(self) -> Any:
+            observer, call = self._observer, self._call
+            try:
+                async for chunk in self._inner:
+                    if observer is not None:
+                        observer.feed(chunk)
+                    yield chunk
+            except GeneratorExit:
+                call.finish(complete=False)
+                raise
+            except BaseException as exc:
+                call.finish(complete=False, error=exc)
+                raise
+            call.finish(complete=True)
+
+        async def aclose(self) -> None:
+            try:
+                await self._inner.aclose()
+            finally:
+                self._call.finish(complete=False)
+
+        def __del__(self) -> None:
+            self._call.finish(complete=False)
+
+    return ObservedStream, AsyncObservedStream
+
+
+def _request_view(request: Any) -> RequestView:
+    url = request.url
+    try:
+        body: bytes | None = request.content
+    except Exception:  # a streaming request body that was not read: model comes from the response
+        body = None
+    return RequestView(
+        method=request.method,
+        scheme=url.scheme,
+        host=url.host,
+        port=url.port,
+        path=url.path,
+        body=body,
+    )
+
+
+class HttpxCapture:
+    """Instrument/uninstrument the transports of one httpx-like module (idempotent)."""
+
+    def __init__(self, module_name: str) -> None:
+        self.module_name = module_name
+        self._module: Any = None
+        self._registry: Registry | None = None
+        self._config: CaptureConfig | None = None
+        self._streams: tuple[type, type] | None = None
+
+    @property
+    def instrumented(self) -> bool:
+        return self._module is not None
+
+    def instrument(self, registry: Registry, config: CaptureConfig) -> bool:
+        """Wrap the transports; False when the module is not installed."""
+        if self._module is not None:
+            return True
+        try:
+            module = importlib.import_module(self.module_name)
+        except ImportError:
+            return False
+        self._registry, self._config = registry, config
+        self._streams = _stream_types(module)
+        wrapt.wrap_function_wrapper(module.HTTPTransport, "handle_request", self._wrap_sync)
+        wrapt.wrap_function_wrapper(module.AsyncHTTPTransport, "handle_async_request", self._wrap_async)
+        self._module = module
+        return True
+
+    def uninstrument(self) -> None:
+        module = self._module
+        if module is None:
+            return
+        for cls, name in (
+            (module.HTTPTransport, "handle_request"),
+            (module.AsyncHTTPTransport, "handle_async_request"),
+        ):
+            current = cls.__dict__.get(name)
+            # Only remove our own wrapper: another instrumentation may have wrapped on top since.
+            if isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper in (  # type: ignore[attr-defined]
+                self._wrap_sync,
+                self._wrap_async,
+            ):
+                setattr(cls, name, current.__wrapped__)
+        self._module = None
+
+    def _begin(self, request: Any) -> tuple[ProviderCall | None, context.Context | None]:
+        """Decide what to do with a request: (call, context to run the transport in)."""
+        if context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
+            return None, None
+        assert self._registry is not None and self._config is not None
+        url = request.url
+        provider = self._registry.lookup(url.host, url.port)
+        if provider is None:
+            if is_internal(url.host):
+                return None, None
+            return None, context.set_value(EXTERNAL_DESTINATION_KEY, True)
+        route = provider.match(request.method, url.path)
+        # Provider hosts get no propagation headers at all: suppress the stock HTTP span (ours replaces it).
+        ctx = context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True)
+        if route is None:
+            return None, ctx
+        call = ProviderCall(self._config, provider, route, _request_view(request))
+        return call, trace.set_span_in_context(call.span, ctx)
+
+    def _wrap_sync(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        try:
+            call, ctx = self._begin(args[0] if args else kwargs["request"])
+        except Exception as exc:
+            report_internal_error("capture.httpx.begin", exc)
+            return wrapped(*args, **kwargs)
+        if ctx is None:
+            return wrapped(*args, **kwargs)
+        token = context.attach(ctx)
+        try:
+            response = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            if call is not None:
+                call.finish(complete=False, error=exc)
+            raise
+        finally:
+            context.detach(token)
+        if call is not None:
+            self._observe(call, response, asynchronous=False)
+        return response
+
+    async def _wrap_async(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        try:
+            call, ctx = self._begin(args[0] if args else kwargs["request"])
+        except Exception as exc:
+            report_internal_error("capture.httpx.begin", exc)
+            return await wrapped(*args, **kwargs)
+        if ctx is None:
+            return await wrapped(*args, **kwargs)
+        token = context.attach(ctx)
+        try:
+            response = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            if call is not None:
+                call.finish(complete=False, error=exc)
+            raise
+        finally:
+            context.detach(token)
+        if call is not None:
+            self._observe(call, response, asynchronous=True)
+        return response
+
+    def _observe(self, call: ProviderCall, response: Any, *, asynchronous: bool) -> None:
+        try:
+            observer = call.response(response.status_code, response.headers)
+            assert self._streams is not None
+            wrapper = self._streams[1 if asynchronous else 0]
+            response.stream = wrapper(response.stream, call, observer)
+        except Exception as exc:
+            call.finish(complete=False)
+            report_internal_error("capture.httpx.response", exc)

@@ -1,0 +1,171 @@
+"""The bounded queue between the receiver and the store, drained by one insert thread.
+
+The receiver acknowledges a request only once its rows are in this queue, so everything here
+must reach the store: a failed insert is retried (with backoff) instead of dropped, and `stop()`
+drains the queue before returning. The queue is bounded in spans; when it is full, or while the
+store is failing, `submit` refuses and the receiver answers 503 so the exporter retries later.
+Inserts are batched by size (`batch_size` spans) and time (`flush_interval` seconds after the
+oldest queued span), so the store sees few large inserts under load and a lone span still
+lands within the interval.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ("Writer",)
+
+_log = logging.getLogger(__name__)
+
+Insert = Callable[[Sequence[Sequence[Any]]], None]
+
+
+class Writer:
+    """Queue rows and insert them from a background thread.
+
+    Args:
+        insert: writes a list of rows to the store; raises on failure.
+        batch_size: insert as soon as this many spans are queued.
+        flush_interval: insert at the latest this many seconds after the oldest queued span.
+        max_queue: most spans held in memory (queued plus in flight).
+    """
+
+    def __init__(
+        self,
+        insert: Insert,
+        *,
+        batch_size: int = 10_000,
+        flush_interval: float = 1.0,
+        max_queue: int = 200_000,
+        retry_max_delay: float = 10.0,
+    ) -> None:
+        if batch_size < 1 or max_queue < batch_size or flush_interval <= 0:
+            raise ValueError("need batch_size >= 1, max_queue >= batch_size and flush_interval > 0")
+        self._insert = insert
+        self._batch_size = batch_size
+        self._flush_interval = flush_interval
+        self._max_queue = max_queue
+        self._retry_max_delay = retry_max_delay
+        self._queue: deque[list[Any]] = deque()
+        self._queued = 0  # spans in _queue
+        self._in_flight = 0  # spans taken by the thread, not yet inserted
+        self._oldest: float | None = None  # monotonic time the oldest queued span arrived
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._failing: str | None = None
+        self._inserted = 0
+        self._thread: threading.Thread | None = None
+
+    # --- receiver side ---
+
+    def submit(self, rows: list[list[Any]]) -> bool:
+        """Queue `rows` (all or nothing); False when the queue is full, failing or stopping."""
+        if not rows:
+            return True
+        with self._cond:
+            if self._stopping or self._failing is not None:
+                return False
+            if self._queued + self._in_flight + len(rows) > self._max_queue:
+                return False
+            if self._oldest is None:
+                self._oldest = time.monotonic()
+            self._queue.append(rows)
+            self._queued += len(rows)
+            if self._queued >= self._batch_size:
+                self._cond.notify()
+        return True
+
+    @property
+    def pending(self) -> int:
+        """Spans accepted but not yet inserted."""
+        with self._cond:
+            return self._queued + self._in_flight
+
+    @property
+    def inserted(self) -> int:
+        """Spans inserted since start."""
+        return self._inserted
+
+    @property
+    def failing(self) -> str | None:
+        """The last insert error while inserts are failing, else None."""
+        return self._failing
+
+    # --- lifecycle ---
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="llmobserve-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Refuse new rows, insert everything queued, stop the thread; True when fully drained."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        drained = self.pending == 0
+        if not drained:
+            _log.error(
+                "llmobserve collector: %d accepted spans could not be stored: %s", self.pending, self._failing
+            )
+        return drained
+
+    # --- insert thread ---
+
+    def _take(self) -> list[list[Any]] | None:
+        """Wait for a batch that is due; None when stopping with nothing left."""
+        with self._cond:
+            while True:
+                if self._queued >= self._batch_size or (self._stopping and self._queued):
+                    break
+                if self._queued and self._oldest is not None:
+                    wait = self._oldest + self._flush_interval - time.monotonic()
+                    if wait <= 0:
+                        break
+                elif self._stopping:
+                    return None
+                else:
+                    wait = None
+                self._cond.wait(wait)
+            rows: list[list[Any]] = []
+            while self._queue and len(rows) < self._batch_size:
+                rows.extend(self._queue.popleft())
+            self._queued -= len(rows)
+            self._in_flight = len(rows)
+            self._oldest = time.monotonic() if self._queued else None
+            return rows
+
+    def _run(self) -> None:
+        delay = 0.1
+        while True:
+            rows = self._take()
+            if rows is None:
+                return
+            while True:
+                try:
+                    self._insert(rows)
+                except Exception as exc:  # the store is down or refused: keep the rows, retry
+                    with self._cond:
+                        first = self._failing is None
+                        self._failing = f"{type(exc).__name__}: {exc}"
+                    if first:
+                        _log.error("llmobserve collector: insert failed, retrying: %s", self._failing)
+                    if self._stopping and delay >= self._retry_max_delay:
+                        return  # give up on shutdown only after a full backoff cycle
+                    time.sleep(delay)
+                    delay = min(delay * 2, self._retry_max_delay)
+                    continue
+                with self._cond:
+                    if self._failing is not None:
+                        _log.warning("llmobserve collector: store writable again")
+                    self._failing = None
+                    self._in_flight = 0
+                    self._inserted += len(rows)
+                delay = 0.1
+                break

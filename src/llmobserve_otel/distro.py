@@ -1,0 +1,54 @@
+"""Zero-code entry points: `opentelemetry-instrument python app.py` gives what `observe()` gives.
+
+`LLMObserveDistro` sets the defaults (OTLP over http/protobuf for traces; metrics and logs off
+unless asked for, since the product is about traces) and keeps our captures outside the stock
+HTTP instrumentations as `opentelemetry-instrument` loads them. `LLMObserveConfigurator` builds
+the TracerProvider exactly as `observe()` does.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from opentelemetry.instrumentation.distro import BaseDistro
+from opentelemetry.sdk._configuration import _BaseConfigurator
+
+from llmobserve_otel import capture
+from llmobserve_otel._internal.guard import internal_errors
+
+_DEFAULTS = {
+    "OTEL_TRACES_EXPORTER": "otlp",
+    "OTEL_METRICS_EXPORTER": "none",
+    "OTEL_LOGS_EXPORTER": "none",
+    "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+}
+
+
+class LLMObserveDistro(BaseDistro):
+    """Defaults for zero-code use, and capture kept outermost while instrumentors load."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        for key, value in _DEFAULTS.items():
+            os.environ.setdefault(key, value)
+
+    def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:
+        ours = entry_point.name in capture.CAPTURES
+        if ours:
+            capture.remove(entry_point.name)
+        try:
+            super().load_instrumentor(entry_point, **kwargs)
+        finally:
+            if ours:
+                with internal_errors("distro.reinstall"):
+                    capture.reinstall(entry_point.name)
+
+
+class LLMObserveConfigurator(_BaseConfigurator):
+    """Builds tracing as `observe()` does; `opentelemetry-instrument` then loads the instrumentors."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        from llmobserve_otel._observe import observe
+
+        # The stock instrumentors are loaded by opentelemetry-instrument right after this.
+        observe(instrument_libraries=False)

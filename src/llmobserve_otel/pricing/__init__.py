@@ -1,0 +1,181 @@
+"""The pricing core: span attributes in, cost attributes out.
+
+One function serves every place cost is computed (the SDK span processor, the local collector,
+the proxy and the collector-side processor): `cost_attributes(attributes, source=...)`. It reads
+usage in GenAI semconv terms (either spelling seen in the wild), prices LLM tokens with
+genai-prices at the call's timestamp, and never raises: an unknown model gives a status and a
+reason, not a guess. Nothing here touches the network; the catalogue loads on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from llmobserve_otel import semconv as sc
+from llmobserve_otel.pricing._llm import LlmPricer, UnknownModelError
+
+__all__ = ("Price", "cost_attributes", "price", "provider_id")
+
+_log = logging.getLogger(__name__)
+_pricer = LlmPricer()
+_warned: set[tuple[str | None, str]] = set()
+
+# Our provider ids and GenAI semconv provider names -> genai-prices provider ids.
+_GENAI_PRICES_PROVIDER: Mapping[str, str] = {
+    "anthropic": "anthropic",
+    "aws.bedrock": "aws",
+    "azure.ai.openai": "azure",
+    "azure_openai": "azure",
+    "cohere": "cohere",
+    "deepseek": "deepseek",
+    "gcp.gemini": "google",
+    "gcp.gen_ai": "google",
+    "gcp.vertex_ai": "google",
+    "gemini": "google",
+    "groq": "groq",
+    "mistral_ai": "mistral",
+    "mistral": "mistral",
+    "openai": "openai",
+    "perplexity": "perplexity",
+    "together": "together",
+    "x_ai": "x-ai",
+}
+
+# attribute -> genai-prices usage key; the first attribute present for a key wins.
+_TOKEN_ATTRIBUTES: tuple[tuple[str, str], ...] = (
+    (sc.GEN_AI_USAGE_INPUT_TOKENS, "input_tokens"),
+    (sc.GEN_AI_USAGE_PROMPT_TOKENS, "input_tokens"),
+    (sc.GEN_AI_USAGE_OUTPUT_TOKENS, "output_tokens"),
+    (sc.GEN_AI_USAGE_COMPLETION_TOKENS, "output_tokens"),
+    (sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, "cache_read_tokens"),
+    (sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, "cache_write_tokens"),
+    (sc.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, "cache_write_tokens"),
+    (sc.USAGE_INPUT_AUDIO_TOKENS, "input_audio_tokens"),
+    (sc.USAGE_OUTPUT_AUDIO_TOKENS, "output_audio_tokens"),
+)
+
+
+@dataclass(frozen=True)
+class Price:
+    """The outcome of pricing one span."""
+
+    status: str
+    """`priced`, `unknown_model`, `no_usage` or `error` (see `semconv.STATUS_*`)."""
+    cost_usd: Decimal | None = None
+    reason: str | None = None
+    model_id: str | None = None
+    """The catalogue's model id the call was matched to."""
+
+
+def provider_id(attributes: Mapping[str, Any]) -> str | None:
+    """The provider of a span: ours, else the GenAI semconv name (new, then old spelling)."""
+    for key in (sc.PROVIDER, sc.GEN_AI_PROVIDER_NAME, sc.GEN_AI_SYSTEM):
+        value = attributes.get(key)
+        if isinstance(value, str) and value:
+            return value.lower()
+    return None
+
+
+def _model(attributes: Mapping[str, Any]) -> str | None:
+    for key in (sc.GEN_AI_RESPONSE_MODEL, sc.GEN_AI_REQUEST_MODEL):
+        value = attributes.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _usage(attributes: Mapping[str, Any]) -> dict[str, int]:
+    usage: dict[str, int] = {}
+    for attribute, key in _TOKEN_ATTRIBUTES:
+        if key in usage:
+            continue
+        value = attributes.get(attribute)
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and value >= 0:
+            usage[key] = value
+    return usage
+
+
+def price(attributes: Mapping[str, Any], timestamp: datetime | None = None) -> Price | None:
+    """Price a span from its attributes; None when it is not a priceable call (no usage at all)."""
+    usage = _usage(attributes)
+    if "input_tokens" not in usage and "output_tokens" not in usage:
+        if provider_id(attributes) is None:
+            return None
+        return Price(sc.STATUS_NO_USAGE, reason="the response carried no usage")
+    model = _model(attributes)
+    if model is None:
+        return Price(sc.STATUS_UNKNOWN_MODEL, reason="no gen_ai.response.model or gen_ai.request.model")
+    provider = provider_id(attributes)
+    catalogue_provider = _GENAI_PRICES_PROVIDER.get(provider, provider) if provider else None
+    when = timestamp or datetime.now(timezone.utc)
+    try:
+        resolved = _pricer.resolve(catalogue_provider, model, when)
+        cost = _pricer.cost(resolved, usage)
+    except UnknownModelError as exc:
+        _warn_once(catalogue_provider, model, str(exc))
+        return Price(sc.STATUS_UNKNOWN_MODEL, reason=str(exc))
+    except Exception as exc:  # pricing must never break the caller
+        _log.warning("llmobserve: pricing %s/%s failed: %r", provider, model, exc)
+        return Price(sc.STATUS_ERROR, reason=f"{type(exc).__name__}: {exc}")
+    return Price(sc.STATUS_PRICED, cost_usd=cost, model_id=resolved.model_id)
+
+
+def cost_attributes(
+    attributes: Mapping[str, Any], *, source: str, timestamp_ns: int | None = None
+) -> dict[str, Any]:
+    """The attributes to add to a span so it carries its cost; empty when it needs none.
+
+    A span that already has a cost keeps it (its source becomes `caller` if unset); a span
+    marked `duplicate` (its call was priced on another span) and a span with no usage and no
+    provider are left alone. Never raises.
+    """
+    try:
+        if sc.COST_USD in attributes:
+            return {} if sc.COST_SOURCE in attributes else {sc.COST_SOURCE: sc.SOURCE_CALLER}
+        if attributes.get(sc.COST_STATUS) == sc.STATUS_DUPLICATE:
+            return {}
+        when = datetime.fromtimestamp(timestamp_ns / 1e9, timezone.utc) if timestamp_ns else None
+        result = price(attributes, when)
+        if result is None:
+            return {}
+        if result.cost_usd is None:
+            _count_unpriced(result.status)
+            return {sc.COST_STATUS: result.status, sc.COST_REASON: result.reason or result.status}
+        return {
+            sc.COST_USD: float(result.cost_usd),
+            sc.COST_SOURCE: source,
+            sc.COST_STATUS: sc.STATUS_PRICED,
+        }
+    except Exception as exc:  # pragma: no cover - defensive; price() already guards
+        _log.warning("llmobserve: cost_attributes failed: %r", exc)
+        return {sc.COST_STATUS: sc.STATUS_ERROR, sc.COST_REASON: repr(exc)}
+
+
+def _warn_once(provider: str | None, model: str, message: str) -> None:
+    if (provider, model) not in _warned and len(_warned) < 1000:
+        _warned.add((provider, model))
+        _log.warning("llmobserve: %s; the call is recorded without a cost", message)
+
+
+_unpriced_counter: Any = None
+
+
+def _count_unpriced(status: str) -> None:
+    """Count calls left without a cost (metric `llmobserve.cost.unpriced`), by status."""
+    global _unpriced_counter
+    if _unpriced_counter is None:
+        from opentelemetry import metrics
+
+        _unpriced_counter = metrics.get_meter("llmobserve_otel").create_counter(
+            "llmobserve.cost.unpriced", unit="{call}", description="Provider calls recorded without a cost"
+        )
+    _unpriced_counter.add(1, {sc.COST_STATUS: status})

@@ -1,0 +1,139 @@
+"""LLM token prices from genai-prices, with a fast exact path for the common case.
+
+genai-prices' own `ModelPrice.calc_price` costs ~60 µs a call (unit registry, decomposition,
+validation): too much for every span on the app's thread. Without tiers a price is linear in the
+usage counts, so the cost is `fee + sum(coefficient[k] * usage[k])`; the coefficients are read
+once per model price from genai-prices itself (one call at a base point, one per count), so the
+catalogue stays the single source of truth. Tiered prices above their first threshold, or any
+price this cannot linearise, go through genai-prices' full calculation.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+# Usage counts we carry, in genai-prices' Usage field names.
+USAGE_KEYS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "input_audio_tokens",
+    "output_audio_tokens",
+)
+# An interior point of the usage space (every part below its total, below any tier threshold),
+# around which coefficients are measured by adding one token at a time.
+_BASE = {
+    "input_tokens": 1000,
+    "output_tokens": 1000,
+    "cache_read_tokens": 100,
+    "cache_write_tokens": 100,
+    "input_audio_tokens": 100,
+    "output_audio_tokens": 100,
+}
+
+
+class UnknownModelError(LookupError):
+    """genai-prices has no price for this provider and model."""
+
+
+@dataclass(frozen=True)
+class LlmPrice:
+    """A resolved price: catalogue ids plus the linear form when it is exact."""
+
+    provider_id: str
+    model_id: str
+    model_price: Any
+    coefficients: tuple[Decimal, ...] | None
+    fee: Decimal
+    linear_below: int | None
+    """Input-token count from which a tier applies (None: no tiers)."""
+
+
+class LlmPricer:
+    """Resolves (provider, model) once and prices usage, thread-safe and lazily loaded."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._models: dict[tuple[str | None, str], tuple[Any, Any] | None] = {}
+        self._linear: dict[int, tuple[Any, tuple[Decimal, ...] | None, Decimal, int | None]] = {}
+
+    def _find(self, provider: str | None, model: str) -> tuple[Any, Any]:
+        key = (provider, model)
+        try:
+            found = self._models[key]
+        except KeyError:
+            from genai_prices import data_snapshot  # the catalogue loads on first use, not at import
+
+            try:
+                found = data_snapshot.get_snapshot().find_provider_model(model, None, provider, None)
+            except LookupError:
+                found = None
+            with self._lock:
+                if len(self._models) > 10_000:  # bound memory against a stream of junk model names
+                    self._models.clear()
+                self._models[key] = found
+        if found is None:
+            where = f" for provider {provider!r}" if provider else ""
+            raise UnknownModelError(f"no price for model {model!r}{where} in genai-prices")
+        return found
+
+    def resolve(self, provider: str | None, model: str, when: datetime) -> LlmPrice:
+        provider_info, model_info = self._find(provider, model)
+        model_price = model_info.get_prices(when)
+        linear = self._linear.get(id(model_price))
+        if linear is None or linear[0] is not model_price:
+            linear = (model_price, *_linearise(model_price))
+            with self._lock:
+                self._linear[id(model_price)] = linear
+        _, coefficients, fee, linear_below = linear
+        return LlmPrice(provider_info.id, model_info.id, model_price, coefficients, fee, linear_below)
+
+    def cost(self, price: LlmPrice, usage: dict[str, int]) -> Decimal:
+        """USD cost of `usage` (genai-prices Usage field names) at `price`."""
+        linear = price.coefficients is not None and (
+            price.linear_below is None or usage.get("input_tokens", 0) < price.linear_below
+        )
+        if linear:
+            assert price.coefficients is not None
+            total = price.fee
+            for key, coefficient in zip(USAGE_KEYS, price.coefficients, strict=True):
+                count = usage.get(key)
+                if count and coefficient:
+                    total += coefficient * count
+            return total
+        return _full_cost(price.model_price, usage)
+
+
+def _full_cost(model_price: Any, usage: dict[str, int]) -> Decimal:
+    from genai_prices import Usage
+
+    return model_price.calc_price(Usage(**usage))["total_price"]  # type: ignore[no-any-return]
+
+
+def _linearise(model_price: Any) -> tuple[tuple[Decimal, ...] | None, Decimal, int | None]:
+    """Coefficients per usage key, the per-request fee, and the first tier threshold."""
+    from genai_prices.types import TieredPrices
+
+    thresholds = [
+        tier.start
+        for value in vars(model_price).values()
+        if isinstance(value, TieredPrices)
+        for tier in value.tiers
+    ]
+    linear_below = min(thresholds) if thresholds else None
+    if linear_below is not None and linear_below <= 2 * _BASE["input_tokens"]:
+        return None, Decimal(0), linear_below
+    try:
+        base = _full_cost(model_price, _BASE)
+        coefficients = tuple(
+            _full_cost(model_price, {**_BASE, key: _BASE[key] + 1}) - base for key in USAGE_KEYS
+        )
+    except Exception:  # a price shape this cannot measure: always take the full calculation
+        return None, Decimal(0), linear_below
+    fee = base - sum((c * _BASE[k] for c, k in zip(coefficients, USAGE_KEYS, strict=True)), Decimal(0))
+    return coefficients, fee, linear_below

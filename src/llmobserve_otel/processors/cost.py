@@ -1,0 +1,64 @@
+"""Adds `llmobserve.cost.usd` to GenAI spans made by other instrumentations, at most once per call.
+
+Spans carrying `gen_ai.*` usage but no cost (openai-v2, OpenLLMetry, OpenLIT, the provider SDKs'
+own spans) are priced with the pricing core, `llmobserve.cost.source=sdk`. A span whose call was
+already priced on our wire-capture span beneath it is marked `duplicate` instead (see
+`_internal/priced.py`), so cost is never counted twice. The attributes are added while the span
+ends (`_on_ending`), before any exporter sees it, so every export pipeline gets them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+
+from llmobserve_otel import semconv as sc
+from llmobserve_otel._internal import priced
+from llmobserve_otel._internal.guard import internal_errors
+from llmobserve_otel.pricing import cost_attributes
+
+_USAGE_KEYS = (
+    sc.GEN_AI_USAGE_INPUT_TOKENS,
+    sc.GEN_AI_USAGE_OUTPUT_TOKENS,
+    sc.GEN_AI_USAGE_PROMPT_TOKENS,
+    sc.GEN_AI_USAGE_COMPLETION_TOKENS,
+)
+
+
+def _add_attributes(span: Span, extra: dict[str, Any]) -> None:
+    """Set attributes on a span that is ending (its attributes were just frozen)."""
+    attributes = span._attributes  # the SDK offers no public way in _on_ending
+    frozen = attributes._immutable  # type: ignore[union-attr]
+    attributes._immutable = False  # type: ignore[union-attr]
+    try:
+        for key, value in extra.items():
+            attributes[key] = value  # type: ignore[index]
+    finally:
+        attributes._immutable = frozen  # type: ignore[union-attr]
+
+
+class CostSpanProcessor(SpanProcessor):
+    """Prices foreign GenAI spans as they end; leaves our own (already priced) spans alone."""
+
+    def _on_ending(self, span: Span) -> None:
+        with internal_errors("processors.cost"):
+            span_id = span.context.span_id
+            covered = priced.release(span_id)
+            attributes = span.attributes or {}
+            if sc.CAPTURE in attributes or not any(key in attributes for key in _USAGE_KEYS):
+                return
+            if covered:
+                _add_attributes(
+                    span,
+                    {sc.COST_STATUS: sc.STATUS_DUPLICATE, sc.COST_REASON: "priced on its wire-capture span"},
+                )
+                if span.parent is not None:
+                    priced.cover(span.parent.span_id)  # an enclosing GenAI span is the same call too
+                return
+            extra = cost_attributes(attributes, source=sc.SOURCE_SDK, timestamp_ns=span.start_time)
+            if extra:
+                _add_attributes(span, extra)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        pass

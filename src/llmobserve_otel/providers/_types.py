@@ -1,0 +1,63 @@
+"""Contracts between provider modules and the capture mechanism: what a provider knows, as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass
+class Usage:
+    """What one provider call consumed, normalised to GenAI semantic conventions.
+
+    `input_tokens` includes cached tokens (read and written), as the semconv and genai-prices define it.
+    """
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    input_audio_tokens: int | None = None
+    output_audio_tokens: int | None = None
+    model: str | None = None
+    response_id: str | None = None
+    finish_reasons: list[str] = field(default_factory=list)
+    units: dict[str, float] = field(default_factory=dict)
+    """Non-token usage, `llmobserve.usage.<unit>` -> amount (characters, seconds, read_units, ...)."""
+
+
+class StreamState(Protocol):
+    """Incremental usage parser for one streamed response: fed each decoded event, asked once at the end."""
+
+    done: bool
+    """True once the provider's terminal event passed (the app may close the body before EOF)."""
+
+    def feed(self, event: str | None, data: str) -> None: ...
+
+    def finish(self) -> Usage | None: ...
+
+
+@dataclass(frozen=True)
+class Route:
+    """A billable endpoint: how a request path maps to an operation."""
+
+    operation: str
+    """`llmobserve.operation` and, for LLMs, `gen_ai.operation.name` (`chat`, `embeddings`, ...)."""
+    kind: str = "llm"
+    """`llm` for token-billed GenAI calls, else the family (`vector_db`, `speech`, ...)."""
+
+
+class ProviderModule(Protocol):
+    """What each module in `providers/` exports."""
+
+    NAME: str
+    HOSTS: tuple[str, ...]
+
+    def match(self, method: str, path: str) -> Route | None: ...
+
+    def request_info(self, route: Route, body: Any) -> dict[str, Any]: ...
+
+    def parse_json(self, route: Route, body: Any) -> Usage | None: ...
+
+    def new_stream(self, route: Route) -> StreamState: ...

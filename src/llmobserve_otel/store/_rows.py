@@ -1,0 +1,195 @@
+"""OTLP spans -> `otel_traces` rows, exactly as the contrib ClickHouse exporter writes them.
+
+Pure functions over `opentelemetry.proto` messages; no database, no I/O. Values follow the
+contrib exporter (`exporter_traces.go`): ids as lowercase hex ('' for all-zero ids), span kind and
+status code as pdata's names (`Client`, `Error`), the start time as `Timestamp`, `Duration` in
+nanoseconds, and every attribute value as pdata's `Value.AsString()` (ints in decimal, doubles
+in the shortest ES6 form, bools as `true`/`false`, bytes as base64, arrays and maps as JSON), so
+a row written here is byte-for-byte the row rotel or otelcol-contrib would write.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+__all__ = (
+    "SERVICE_NAME",
+    "attribute_string",
+    "attributes_dict",
+    "span_row",
+    "string_map",
+)
+
+SERVICE_NAME = "service.name"
+
+# pdata's names for the proto enums (ptrace.SpanKind.String(), ptrace.StatusCode.String()).
+_SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
+_STATUS_CODES = ("Unset", "Ok", "Error")
+
+
+def python_value(value: AnyValue) -> Any:
+    """An OTLP AnyValue as a plain Python value (None when empty)."""
+    kind = value.WhichOneof("value")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "int_value":
+        return value.int_value
+    if kind == "double_value":
+        return value.double_value
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "array_value":
+        return [python_value(v) for v in value.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: python_value(kv.value) for kv in value.kvlist_value.values}
+    if kind == "bytes_value":
+        return value.bytes_value
+    return None
+
+
+def attributes_dict(attributes: Iterable[KeyValue]) -> dict[str, Any]:
+    """OTLP key-values as a dict of Python values; a repeated key keeps its last value (as pdata)."""
+    return {kv.key: python_value(kv.value) for kv in attributes}
+
+
+def format_double(value: float) -> str:
+    """A double as Go's pdata formats it: ES6 number-to-string (shortest round-trip form)."""
+    if math.isnan(value) or math.isinf(value):
+        name = "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+        return "json: unsupported value: " + name
+    magnitude = abs(value)
+    if magnitude != 0 and (magnitude < 1e-6 or magnitude >= 1e21):
+        mantissa, exponent = repr(value).split("e")
+        exp = int(exponent)
+        return f"{mantissa}e{'-' if exp < 0 else '+'}{abs(exp)}"
+    if value.is_integer():
+        return str(int(value))
+    text = repr(value)
+    # repr switches to exponent form at 1e16 and below 1e-4; ES6 only outside [1e-6, 1e21).
+    return format(Decimal(text), "f") if "e" in text else text
+
+
+def _json_raw(value: Any) -> str:
+    # Go's json.Marshal of pdata AsRaw(): no spaces, sorted map keys, HTML-safe escaping,
+    # doubles as ES6 numbers, bytes as base64 strings.
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format_double(value) if math.isfinite(value) else "null"
+    if isinstance(value, str):
+        return _json_string(value)
+    if isinstance(value, (bytes, bytearray)):
+        return _json_string(base64.b64encode(value).decode("ascii"))
+    if isinstance(value, Mapping):
+        items = ",".join(f"{_json_string(str(k))}:{_json_raw(value[k])}" for k in sorted(value))
+        return "{" + items + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_json_raw(v) for v in value) + "]"
+    return _json_string(str(value))
+
+
+def _json_string(text: str) -> str:
+    encoded = json.dumps(text, ensure_ascii=False)
+    if "<" in encoded or ">" in encoded or "&" in encoded:
+        encoded = encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return encoded
+
+
+def attribute_string(value: Any) -> str:
+    """A Python attribute value as pdata's `Value.AsString()` renders it."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format_double(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
+    if value is None:
+        return ""
+    return _json_raw(value)
+
+
+def string_map(attributes: Mapping[str, Any]) -> dict[str, str]:
+    """Attributes as the `Map(LowCardinality(String), String)` the exporter writes."""
+    return {k: v if type(v) is str else attribute_string(v) for k, v in attributes.items()}
+
+
+def _proto_string_map(attributes: Iterable[KeyValue]) -> dict[str, str]:
+    return {
+        kv.key: kv.value.string_value
+        if kv.value.WhichOneof("value") == "string_value"
+        else attribute_string(python_value(kv.value))
+        for kv in attributes
+    }
+
+
+def _hex_id(raw: bytes) -> str:
+    # traceutil.TraceIDToHexOrEmptyString: the all-zero id is written as ''.
+    return raw.hex() if raw.strip(b"\x00") else ""
+
+
+def span_row(
+    span: Span,
+    *,
+    service_name: str,
+    resource_attributes: Mapping[str, str],
+    scope_name: str,
+    scope_version: str,
+    span_attributes: Mapping[str, str],
+) -> list[Any]:
+    """One `otel_traces` row in `TRACES_INSERT_COLUMNS` order.
+
+    `span_attributes` is passed in (already rendered as strings) because the collector adds the
+    cost attributes to a span before it is stored; everything else comes from `span`.
+    """
+    start = span.start_time_unix_nano
+    events = span.events
+    links = span.links
+    status = span.status
+    kind = span.kind
+    code = status.code
+    return [
+        start,
+        _hex_id(span.trace_id),
+        _hex_id(span.span_id),
+        _hex_id(span.parent_span_id),
+        span.trace_state,
+        span.name,
+        _SPAN_KINDS[kind] if 0 <= kind < len(_SPAN_KINDS) else _SPAN_KINDS[0],
+        service_name,
+        resource_attributes,
+        scope_name,
+        scope_version,
+        span_attributes,
+        max(0, span.end_time_unix_nano - start),
+        _STATUS_CODES[code] if 0 <= code < len(_STATUS_CODES) else _STATUS_CODES[0],
+        status.message,
+        [e.time_unix_nano for e in events],
+        [e.name for e in events],
+        [_proto_string_map(e.attributes) for e in events],
+        [_hex_id(link.trace_id) for link in links],
+        [_hex_id(link.span_id) for link in links],
+        [link.trace_state for link in links],
+        [_proto_string_map(link.attributes) for link in links],
+    ]
+
+
+def resource_fields(attributes: Iterable[KeyValue]) -> tuple[str, dict[str, str]]:
+    """(ServiceName, ResourceAttributes) for a resource, as the exporter derives them."""
+    rendered = _proto_string_map(attributes)
+    return rendered.get(SERVICE_NAME, ""), rendered

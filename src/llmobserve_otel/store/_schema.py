@@ -1,0 +1,431 @@
+"""The store's DDL: `otel_traces` as the contrib ClickHouse exporter creates it, plus the cost views.
+
+Tables (names are a contract: dashboards and the report read them):
+
+```
+otel_traces                    spans, same DDL and insert columns as the OpenTelemetry Collector
+                               contrib ClickHouse exporter (bloom-filter index branch), so rotel,
+                               otelcol-contrib and this collector write interchangeable rows
+otel_traces_trace_id_ts        trace id -> first/last second (contrib lookup table) ...
+otel_traces_trace_id_ts_mv     ... and the view that fills it
+llmobserve_costs               one typed row per provider call (ReplacingMergeTree on the span id) ...
+llmobserve_costs_mv            ... filled from otel_traces
+llmobserve_costs_hourly        hour x service x customer x provider x model x operation x section
+                               x status rollup (AggregatingMergeTree) ...
+llmobserve_costs_hourly_mv     ... filled from llmobserve_costs (views cascade on insert)
+```
+
+Duplicates. An OTLP retry re-sends spans that may already be stored. `llmobserve_costs` is a
+ReplacingMergeTree whose sorting key ends with (trace_id, span_id), so any number of copies of a
+call collapse to one row on merge and `FINAL` reads are exact whatever wrote them. A rollup fed by
+a materialized view cannot be fixed up after the fact (the view sees inserted blocks, not merged
+state), so it stays right by never receiving a duplicate: the local collector drops spans it has
+already accepted (a recent window primed from the store at start-up) before they reach
+ClickHouse. The report reads whole hours from the rollup and the partial hours at the edges of
+`--since/--until` from `llmobserve_costs FINAL`. For a cluster, rows are sharded by trace id so
+copies of a span land on the same shard and replica-level block deduplication drops identical
+retried inserts.
+
+Cluster mode (`cluster=NAME`): every table becomes `<name>_local` with the Replicated engine
+variant `ON CLUSTER`, the views attach to the local tables (so they run on the shard that
+receives the rows), and `<name>` becomes a Distributed table over the locals: writers and readers
+keep using the plain names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from llmobserve_otel import semconv as sc
+
+__all__ = (
+    "COSTS_HOURLY_TABLE",
+    "COSTS_TABLE",
+    "TRACES_INSERT_COLUMNS",
+    "TRACES_INSERT_TYPES",
+    "TRACES_TABLE",
+    "TRACE_ID_TS_TABLE",
+    "SchemaOptions",
+    "schema_statements",
+)
+
+TRACES_TABLE = "otel_traces"
+TRACE_ID_TS_TABLE = "otel_traces_trace_id_ts"
+COSTS_TABLE = "llmobserve_costs"
+COSTS_HOURLY_TABLE = "llmobserve_costs_hourly"
+
+# The contrib exporter's insert column list (internal/sqltemplates/traces_insert.sql), in order.
+TRACES_INSERT_COLUMNS: tuple[str, ...] = (
+    "Timestamp",
+    "TraceId",
+    "SpanId",
+    "ParentSpanId",
+    "TraceState",
+    "SpanName",
+    "SpanKind",
+    "ServiceName",
+    "ResourceAttributes",
+    "ScopeName",
+    "ScopeVersion",
+    "SpanAttributes",
+    "Duration",
+    "StatusCode",
+    "StatusMessage",
+    "Events.Timestamp",
+    "Events.Name",
+    "Events.Attributes",
+    "Links.TraceId",
+    "Links.SpanId",
+    "Links.TraceState",
+    "Links.Attributes",
+)
+
+_ATTRS = "Map(LowCardinality(String), String)"
+# Their ClickHouse types (flattened Nested columns are arrays), so an insert needs no DESCRIBE.
+TRACES_INSERT_TYPES: tuple[str, ...] = (
+    "DateTime64(9)",
+    "String",
+    "String",
+    "String",
+    "String",
+    "LowCardinality(String)",
+    "LowCardinality(String)",
+    "LowCardinality(String)",
+    _ATTRS,
+    "String",
+    "String",
+    _ATTRS,
+    "UInt64",
+    "LowCardinality(String)",
+    "String",
+    "Array(DateTime64(9))",
+    "Array(LowCardinality(String))",
+    f"Array({_ATTRS})",
+    "Array(String)",
+    "Array(String)",
+    "Array(String)",
+    f"Array({_ATTRS})",
+)
+
+# Replicated tables: the conventional macro path; {uuid} would break `ON CLUSTER` re-creation.
+_REPLICA_PATH = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'"
+
+
+@dataclass(frozen=True)
+class SchemaOptions:
+    """What the DDL is generated for."""
+
+    database: str = "default"
+    """Database holding every table (created if missing)."""
+    cluster: str | None = None
+    """ClickHouse cluster name: Replicated tables `ON CLUSTER` plus Distributed tables."""
+    ttl_days: int = 0
+    """Drop data older than this many days (0: keep forever)."""
+
+
+def ident(name: str) -> str:
+    """A ClickHouse identifier in backticks (the contrib exporter quotes the same way)."""
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def literal(value: str) -> str:
+    """A ClickHouse string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class _Names:
+    """Physical names for one schema: `<table>_local` + Distributed `<table>` in cluster mode."""
+
+    def __init__(self, options: SchemaOptions) -> None:
+        self.options = options
+        self.db = ident(options.database)
+        self.on_cluster = f"ON CLUSTER {ident(options.cluster)}" if options.cluster else ""
+
+    def local(self, table: str) -> str:
+        """The table rows are written to by views and merged in."""
+        return table + "_local" if self.options.cluster else table
+
+    def q(self, table: str) -> str:
+        return f"{self.db}.{ident(table)}"
+
+    def engine(self, kind: str) -> str:
+        """`kind` is MergeTree, AggregatingMergeTree or ReplacingMergeTree."""
+        if self.options.cluster:
+            return f"Replicated{kind}({_REPLICA_PATH})"
+        return f"{kind}()"
+
+    def ttl(self, column_expr: str) -> str:
+        if self.options.ttl_days <= 0:
+            return ""
+        return f"TTL {column_expr} + toIntervalDay({self.options.ttl_days})"
+
+    def distributed(self, table: str, sharding_key: str) -> str:
+        """A Distributed table named `table` over `<table>_local` on every shard."""
+        assert self.options.cluster is not None
+        return (
+            f"CREATE TABLE IF NOT EXISTS {self.q(table)} {self.on_cluster}\n"
+            f"AS {self.q(self.local(table))}\n"
+            f"ENGINE = Distributed({literal(self.options.cluster)}, {literal(self.options.database)}, "
+            f"{literal(self.local(table))}, {sharding_key})"
+        )
+
+
+def _traces_table(n: _Names) -> str:
+    # Verbatim from the contrib exporter's internal/sqltemplates/traces_table.sql (bloom-filter
+    # branch, which every ClickHouse version accepts); only names, engine and TTL are filled in.
+    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(TRACES_TABLE))} {n.on_cluster} (
+    Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    TraceId String CODEC(ZSTD(1)),
+    SpanId String CODEC(ZSTD(1)),
+    ParentSpanId String CODEC(ZSTD(1)),
+    TraceState String CODEC(ZSTD(1)),
+    SpanName LowCardinality(String) CODEC(ZSTD(1)),
+    SpanKind LowCardinality(String) CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ScopeName String CODEC(ZSTD(1)),
+    ScopeVersion String CODEC(ZSTD(1)),
+    SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    Duration UInt64 CODEC(T64, ZSTD(1)),
+    StatusCode LowCardinality(String) CODEC(ZSTD(1)),
+    StatusMessage String CODEC(ZSTD(1)),
+    Events Nested (
+        Timestamp DateTime64(9),
+        Name LowCardinality(String),
+        Attributes Map(LowCardinality(String), String)
+    ) CODEC(ZSTD(1)),
+    Links Nested (
+        TraceId String,
+        SpanId String,
+        TraceState String,
+        Attributes Map(LowCardinality(String), String)
+    ) CODEC(ZSTD(1)),
+    ResourceAttributeItems Array(String) ALIAS arrayMap(kv -> concat(kv.1, '=', kv.2), CAST(ResourceAttributes, 'Array(Tuple(String, String))')),
+    SpanAttributeItems Array(String) ALIAS arrayMap(kv -> concat(kv.1, '=', kv.2), CAST(SpanAttributes, 'Array(Tuple(String, String))')),
+    INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_duration Duration TYPE minmax GRANULARITY 1,
+    INDEX idx_lower_span_name lower(SpanName) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8
+) ENGINE = {n.engine("MergeTree")}
+PARTITION BY toDate(Timestamp)
+PRIMARY KEY (ServiceName, SpanName, toDateTime(Timestamp))
+ORDER BY (ServiceName, SpanName, toDateTime(Timestamp), Timestamp)
+{n.ttl("toDateTime(Timestamp)")}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1"""
+
+
+def _trace_id_ts_table(n: _Names) -> str:
+    # contrib internal/sqltemplates/traces_id_ts_lookup_table.sql
+    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(TRACE_ID_TS_TABLE))} {n.on_cluster} (
+    TraceId String CODEC(ZSTD(1)),
+    Start SimpleAggregateFunction(min, DateTime) CODEC(ZSTD(1)),
+    End SimpleAggregateFunction(max, DateTime) CODEC(ZSTD(1))
+) ENGINE = {n.engine("AggregatingMergeTree")}
+PARTITION BY toStartOfWeek(Start)
+ORDER BY (TraceId)
+{n.ttl("toDateTime(Start)")}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1"""
+
+
+def _trace_id_ts_view(n: _Names) -> str:
+    # contrib internal/sqltemplates/traces_id_ts_lookup_mv.sql
+    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(TRACE_ID_TS_TABLE + "_mv")} {n.on_cluster}
+TO {n.q(n.local(TRACE_ID_TS_TABLE))}
+AS SELECT
+    TraceId,
+    min(toDateTime(Timestamp)) AS Start,
+    max(toDateTime(Timestamp)) AS End
+FROM {n.q(n.local(TRACES_TABLE))}
+WHERE TraceId != ''
+GROUP BY TraceId"""
+
+
+def _costs_table(n: _Names) -> str:
+    # Sorting key: the day first (reports filter on time; a retried span keeps its timestamp, so
+    # its copies share the day), then the span identity that ReplacingMergeTree collapses on.
+    # cost_usd is a Decimal so sums are exact: no float drift between the report and a test.
+    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(COSTS_TABLE))} {n.on_cluster} (
+    timestamp DateTime64(9, 'UTC') CODEC(Delta(8), ZSTD(1)),
+    trace_id String CODEC(ZSTD(1)),
+    span_id String CODEC(ZSTD(1)),
+    span_name LowCardinality(String) CODEC(ZSTD(1)),
+    service LowCardinality(String) CODEC(ZSTD(1)),
+    customer LowCardinality(String) CODEC(ZSTD(1)),
+    provider LowCardinality(String) CODEC(ZSTD(1)),
+    model LowCardinality(String) CODEC(ZSTD(1)),
+    operation LowCardinality(String) CODEC(ZSTD(1)),
+    section_path String CODEC(ZSTD(1)),
+    input_tokens UInt64 CODEC(T64, ZSTD(1)),
+    output_tokens UInt64 CODEC(T64, ZSTD(1)),
+    cache_read_tokens UInt64 CODEC(T64, ZSTD(1)),
+    cache_creation_tokens UInt64 CODEC(T64, ZSTD(1)),
+    reasoning_tokens UInt64 CODEC(T64, ZSTD(1)),
+    units Map(String, Float64) CODEC(ZSTD(1)),
+    cost_usd Decimal(38, 12) CODEC(ZSTD(1)),
+    cost_source LowCardinality(String) CODEC(ZSTD(1)),
+    cost_status LowCardinality(String) CODEC(ZSTD(1)),
+    INDEX idx_trace_id trace_id TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_customer customer TYPE bloom_filter(0.01) GRANULARITY 1
+) ENGINE = {n.engine("ReplacingMergeTree")}
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (toDate(timestamp), trace_id, span_id)
+{n.ttl("toDateTime(timestamp)")}
+SETTINGS index_granularity = 8192"""
+
+
+def _attr(key: str) -> str:
+    return f"SpanAttributes[{literal(key)}]"
+
+
+def _first_of(*keys: str) -> str:
+    """The first non-empty span attribute among `keys` ('' when none)."""
+    expr = _attr(keys[-1])
+    for key in reversed(keys[:-1]):
+        expr = f"if({_attr(key)} != '', {_attr(key)}, {expr})"
+    return expr
+
+
+def _count(*keys: str) -> str:
+    # Via Float64 so a count exported as a double ("12", "12.0", "1.2e3") still reads.
+    return f"toUInt64(greatest(0, toFloat64OrZero({_first_of(*keys)})))"
+
+
+def _is_call() -> str:
+    """Which spans are provider calls: the ones carrying a cost, a provider id or token usage."""
+    has = " OR ".join(
+        f"mapContains(SpanAttributes, {literal(key)})"
+        for key in (
+            sc.COST_USD,
+            sc.PROVIDER,
+            sc.GEN_AI_USAGE_INPUT_TOKENS,
+            sc.GEN_AI_USAGE_OUTPUT_TOKENS,
+            sc.GEN_AI_USAGE_PROMPT_TOKENS,
+            sc.GEN_AI_USAGE_COMPLETION_TOKENS,
+        )
+    )
+    # A span marked duplicate describes a call already priced on another span (e.g. a stock
+    # GenAI instrumentation's span beside our provider-call span): counting it would double it.
+    # Agent spans (gen_ai.operation.name = invoke_agent) may carry their children's usage summed.
+    return (
+        f"({has})\n    AND {_attr(sc.COST_STATUS)} != {literal(sc.STATUS_DUPLICATE)}"
+        f"\n    AND {_attr(sc.GEN_AI_OPERATION_NAME)} != 'invoke_agent'"
+    )
+
+
+def _costs_view(n: _Names) -> str:
+    prefix = literal(sc.USAGE_PREFIX)
+    units = (
+        f"mapApply((k, v) -> (substring(k, {len(sc.USAGE_PREFIX) + 1}), toFloat64OrZero(v)),\n"
+        f"        mapFilter((k, v) -> startsWith(k, {prefix}) AND isNotNull(toFloat64OrNull(v)), SpanAttributes))"
+    )
+    customer = (
+        f"if({_attr(sc.CUSTOMER_ID)} != '', {_attr(sc.CUSTOMER_ID)}, "
+        f"ResourceAttributes[{literal(sc.CUSTOMER_ID)}])"
+    )
+    status = (
+        f"if({_attr(sc.COST_STATUS)} != '', {_attr(sc.COST_STATUS)}, "
+        f"if(mapContains(SpanAttributes, {literal(sc.COST_USD)}), {literal(sc.STATUS_PRICED)}, "
+        f"{literal(sc.STATUS_NO_USAGE)}))"
+    )
+    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(COSTS_TABLE + "_mv")} {n.on_cluster}
+TO {n.q(n.local(COSTS_TABLE))}
+AS SELECT
+    Timestamp AS timestamp,
+    TraceId AS trace_id,
+    SpanId AS span_id,
+    SpanName AS span_name,
+    ServiceName AS service,
+    {customer} AS customer,
+    lower({_first_of(sc.PROVIDER, sc.GEN_AI_PROVIDER_NAME, sc.GEN_AI_SYSTEM)}) AS provider,
+    {_first_of(sc.GEN_AI_RESPONSE_MODEL, sc.GEN_AI_REQUEST_MODEL)} AS model,
+    {_first_of(sc.OPERATION, sc.GEN_AI_OPERATION_NAME)} AS operation,
+    {_attr(sc.SECTION_PATH)} AS section_path,
+    {_count(sc.GEN_AI_USAGE_INPUT_TOKENS, sc.GEN_AI_USAGE_PROMPT_TOKENS)} AS input_tokens,
+    {_count(sc.GEN_AI_USAGE_OUTPUT_TOKENS, sc.GEN_AI_USAGE_COMPLETION_TOKENS)} AS output_tokens,
+    {_count(sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)} AS cache_read_tokens,
+    {_count(sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, sc.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS)} AS cache_creation_tokens,
+    {_count(sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS)} AS reasoning_tokens,
+    {units} AS units,
+    toDecimal128OrZero({_attr(sc.COST_USD)}, 12) AS cost_usd,
+    {_attr(sc.COST_SOURCE)} AS cost_source,
+    {status} AS cost_status
+FROM {n.q(n.local(TRACES_TABLE))}
+WHERE {_is_call()}"""
+
+
+def _hourly_table(n: _Names) -> str:
+    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(COSTS_HOURLY_TABLE))} {n.on_cluster} (
+    hour DateTime('UTC') CODEC(Delta(4), ZSTD(1)),
+    service LowCardinality(String),
+    customer LowCardinality(String),
+    provider LowCardinality(String),
+    model LowCardinality(String),
+    operation LowCardinality(String),
+    section_path String,
+    cost_status LowCardinality(String),
+    calls SimpleAggregateFunction(sum, UInt64),
+    cost_usd SimpleAggregateFunction(sum, Decimal(38, 12)),
+    input_tokens SimpleAggregateFunction(sum, UInt64),
+    output_tokens SimpleAggregateFunction(sum, UInt64),
+    cache_read_tokens SimpleAggregateFunction(sum, UInt64),
+    cache_creation_tokens SimpleAggregateFunction(sum, UInt64),
+    reasoning_tokens SimpleAggregateFunction(sum, UInt64),
+    units SimpleAggregateFunction(sumMap, Map(String, Float64))
+) ENGINE = {n.engine("AggregatingMergeTree")}
+PARTITION BY toYYYYMM(hour)
+ORDER BY (hour, customer, service, provider, model, operation, section_path, cost_status)
+{n.ttl("hour")}
+SETTINGS index_granularity = 8192"""
+
+
+def _hourly_view(n: _Names) -> str:
+    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(COSTS_HOURLY_TABLE + "_mv")} {n.on_cluster}
+TO {n.q(n.local(COSTS_HOURLY_TABLE))}
+AS SELECT
+    toStartOfHour(timestamp, 'UTC') AS hour,
+    service, customer, provider, model, operation, section_path, cost_status,
+    toUInt64(count()) AS calls,
+    sum(cost_usd) AS cost_usd,
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    sum(cache_read_tokens) AS cache_read_tokens,
+    sum(cache_creation_tokens) AS cache_creation_tokens,
+    sum(reasoning_tokens) AS reasoning_tokens,
+    sumMap(units) AS units
+FROM {n.q(n.local(COSTS_TABLE))}
+GROUP BY hour, service, customer, provider, model, operation, section_path, cost_status"""
+
+
+def schema_statements(options: SchemaOptions | None = None) -> list[str]:
+    """Every DDL statement of the store, in creation order; each is idempotent (IF NOT EXISTS)."""
+    n = _Names(options or SchemaOptions())
+    cluster = n.options.cluster is not None
+    statements = [f"CREATE DATABASE IF NOT EXISTS {n.db} {n.on_cluster}".rstrip()]
+    # Tables before the views that write into them, the source table before views reading it.
+    statements.append(_traces_table(n))
+    if cluster:
+        statements.append(n.distributed(TRACES_TABLE, "cityHash64(TraceId)"))
+    statements.append(_trace_id_ts_table(n))
+    if cluster:
+        statements.append(n.distributed(TRACE_ID_TS_TABLE, "cityHash64(TraceId)"))
+    statements.append(_trace_id_ts_view(n))
+    statements.append(_costs_table(n))
+    if cluster:
+        statements.append(n.distributed(COSTS_TABLE, "cityHash64(trace_id)"))
+    statements.append(_hourly_table(n))
+    if cluster:
+        statements.append(n.distributed(COSTS_HOURLY_TABLE, "rand()"))
+    # The hourly view before the cost view: once the cost view exists, inserts flow into the cost
+    # table and must already cascade into the rollup.
+    statements.append(_hourly_view(n))
+    statements.append(_costs_view(n))
+    return [_tidy(s) for s in statements]
+
+
+def _tidy(statement: str) -> str:
+    # Drop the blank lines left by empty TTL / cluster clauses.
+    lines = [line.rstrip() for line in statement.splitlines()]
+    return "\n".join(line for line in lines if line.strip())

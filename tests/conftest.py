@@ -1,0 +1,100 @@
+"""Shared fixtures: a provider simulator, one tracer provider with an in-memory exporter, clean env.
+
+OpenTelemetry allows one global TracerProvider per process, so the session sets it once through
+`observe()` (our processors included) and tests read finished spans from `spans` (cleared per test).
+Subprocess tests (opentelemetry-instrument, Celery workers, dead collectors) get fresh processes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+# Before anything imports the SDKs or llmobserve_otel: no keys, no exporters, no stray endpoints.
+for _key in list(os.environ):
+    if _key.startswith(("OTEL_", "LLMOBSERVE_")) or _key.endswith("_API_KEY"):
+        del os.environ[_key]
+os.environ["LLMOBSERVE_RAISE_INTERNAL_ERRORS"] = "1"
+os.environ["OTEL_TRACES_EXPORTER"] = "none"
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+from opentelemetry import trace  # noqa: E402
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider  # noqa: E402
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
+
+from llmobserve_otel.testing import ProviderSimulator  # noqa: E402
+
+_SIM = ProviderSimulator().start()
+# The simulator stands in for both providers: OpenAI on one port, Anthropic on another.
+_ANTHROPIC_SIM = ProviderSimulator().start()
+os.environ["LLMOBSERVE_PROVIDER_HOSTS"] = f"{_SIM.host_port}=openai,{_ANTHROPIC_SIM.host_port}=anthropic"
+_EXPORTER = InMemorySpanExporter()
+
+
+def _session_provider() -> TracerProvider:
+    import llmobserve_otel as lo
+
+    provider = lo.observe(service_name="tests")
+    assert isinstance(provider, TracerProvider)
+    provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
+    return provider
+
+
+_PROVIDER = _session_provider()
+
+
+@pytest.fixture(scope="session")
+def sim() -> ProviderSimulator:
+    """The OpenAI-compatible simulator (mapped to provider `openai`)."""
+    return _SIM
+
+
+@pytest.fixture(scope="session")
+def anthropic_sim() -> ProviderSimulator:
+    """The Anthropic-compatible simulator (mapped to provider `anthropic`)."""
+    return _ANTHROPIC_SIM
+
+
+@pytest.fixture(scope="session")
+def tracer_provider() -> TracerProvider:
+    return _PROVIDER
+
+
+class Spans:
+    """Finished spans of the current test."""
+
+    def __init__(self, exporter: InMemorySpanExporter) -> None:
+        self._exporter = exporter
+
+    def all(self) -> list[ReadableSpan]:
+        return list(self._exporter.get_finished_spans())
+
+    def named(self, name: str) -> list[ReadableSpan]:
+        return [s for s in self.all() if s.name == name]
+
+    def provider_calls(self) -> list[ReadableSpan]:
+        """Spans of our wire capture."""
+        return [s for s in self.all() if (s.attributes or {}).get("llmobserve.capture") == "wire"]
+
+    def one_call(self) -> dict:
+        calls = self.provider_calls()
+        assert len(calls) == 1, [c.name for c in calls]
+        return dict(calls[0].attributes or {})
+
+
+@pytest.fixture
+def spans(sim: ProviderSimulator, anthropic_sim: ProviderSimulator) -> Iterator[Spans]:
+    _EXPORTER.clear()
+    sim.clear()
+    anthropic_sim.clear()
+    yield Spans(_EXPORTER)
+    _EXPORTER.clear()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _SIM.stop()
+    _ANTHROPIC_SIM.stop()
+    trace.get_tracer_provider().shutdown()  # type: ignore[attr-defined]
