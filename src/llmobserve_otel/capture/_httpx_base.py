@@ -161,9 +161,13 @@ class HttpxCapture:
         assert self._registry is not None and self._config is not None
         url = request.url
         provider = self._registry.lookup(url.host, url.port)
+        if provider is None and is_internal(url.host):
+            return None, None
+        # Baggage written before the transport (the anthropic SDK injects its own trace headers
+        # from the global propagator) must not leave for a third party either.
+        if "baggage" in request.headers:
+            del request.headers["baggage"]
         if provider is None:
-            if is_internal(url.host):
-                return None, None
             return None, context.set_value(EXTERNAL_DESTINATION_KEY, True)
         route = provider.match(request.method, url.path)
         # Provider hosts get no propagation headers at all: suppress the stock HTTP span (ours replaces it).

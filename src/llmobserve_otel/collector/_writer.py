@@ -72,11 +72,13 @@ class Writer:
                 return False
             if self._queued + self._in_flight + len(rows) > self._max_queue:
                 return False
-            if self._oldest is None:
+            first = self._oldest is None
+            if first:
                 self._oldest = time.monotonic()
             self._queue.append(rows)
             self._queued += len(rows)
-            if self._queued >= self._batch_size:
+            # Wake the thread when its deadline appears (first rows) or a batch is full.
+            if first or self._queued >= self._batch_size:
                 self._cond.notify()
         return True
 

@@ -140,13 +140,15 @@ def _check_not_locked(path: str) -> None:
         os.close(fd)
 
 
-def open_store(url: str, *, create: bool = True, schema: bool = True) -> Client:
+def open_store(url: str, *, create: bool = True, schema: bool = True, check_lock: bool = True) -> Client:
     """A clickhouse-connect client for the store at `url`, with the schema in place.
 
     Args:
         url: a store URL (see the module docstring).
         create: create a missing chDB directory (the collector does; the report does not).
         schema: create the tables and views if they do not exist yet (idempotent).
+        check_lock: refuse a chDB directory another process holds. Off for a second handle in
+            the process that already holds it (the lock would report this very process).
     """
     import clickhouse_connect
     from clickhouse_connect.driver.exceptions import ClickHouseError
@@ -161,7 +163,8 @@ def open_store(url: str, *, create: bool = True, schema: bool = True) -> Client:
                     "or point --clickhouse-url / LLMOBSERVE_CLICKHOUSE_URL at the store"
                 )
             os.makedirs(location.path, exist_ok=True)
-        _check_not_locked(location.path)
+        if check_lock:
+            _check_not_locked(location.path)
         try:
             client = clickhouse_connect.get_client(dsn="chdb://" + location.path)
         except ClickHouseError as exc:

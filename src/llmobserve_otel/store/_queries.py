@@ -22,7 +22,7 @@ from llmobserve_otel.store._schema import COSTS_HOURLY_TABLE, COSTS_TABLE, ident
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
-__all__ = ("GROUPINGS", "ReportQuery", "report_rows", "section_rows")
+__all__ = ("GROUPINGS", "ReportQuery", "recent_span_keys", "report_rows", "section_rows")
 
 _HOUR_NS = 3_600_000_000_000
 
@@ -221,3 +221,24 @@ def report_rows(client: Client, query: ReportQuery) -> list[dict[str, Any]]:
 def section_rows(client: Client, query: ReportQuery) -> list[dict[str, Any]]:
     """Cost per section path (the calls made directly in each section), for the section tree."""
     return report_rows(client, ReportQuery(**{**query.__dict__, "by": "section", "limit": None}))
+
+
+def recent_span_keys(client: Client, *, limit: int, within_seconds: int = 3600) -> list[bytes]:
+    """trace_id + span_id (bytes) of the latest provider calls, to prime the duplicate window.
+
+    Only calls are read: they are what a double-stored span would double-bill, and the cost
+    table is small and time-ordered where otel_traces is not.
+    """
+    result = client.query(
+        f"SELECT trace_id, span_id FROM {ident(COSTS_TABLE)} "
+        "WHERE timestamp >= now64(9, 'UTC') - toIntervalSecond({within:UInt32}) "
+        "ORDER BY timestamp DESC LIMIT {limit:UInt64}",
+        parameters={"within": within_seconds, "limit": limit},
+    )
+    keys = []
+    for trace_id, span_id in result.result_rows:
+        try:
+            keys.append(bytes.fromhex(trace_id) + bytes.fromhex(span_id))
+        except ValueError:
+            continue
+    return keys

@@ -1,0 +1,271 @@
+"""The collector's HTTP surface (Starlette): OTLP receiver, health, and the report's query API.
+
+```
+POST /v1/traces     OTLP/HTTP traces (protobuf or JSON, gzip or not) -> priced -> store
+POST /v1/metrics    accepted and discarded (default SDK setups export them; no error noise)
+POST /v1/logs       accepted and discarded
+GET  /health        200 while the store takes inserts, 503 while it fails
+GET  /api/v1/report the report's aggregates (`llmobserve-otel report` asks here first)
+```
+
+Handlers stay thin over the pure pieces: `_otlp` (wire format), `_pipeline` (rows), `_writer`
+(queue). Answers follow the OTLP/HTTP spec: 200 with `partial_success` when spans were rejected,
+400/413/415 for a request refused as a whole (nothing of it is stored), 503 with `Retry-After`
+when the queue is full or the store is failing, so the exporter retries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from llmobserve_otel.collector._dedupe import SeenWindow
+from llmobserve_otel.collector._otlp import (
+    JSON,
+    OtlpError,
+    PayloadTooLarge,
+    decode_traces,
+    decompress,
+    encode_message,
+    encode_status,
+    media_type,
+    traces_response,
+)
+from llmobserve_otel.collector._pipeline import Pricer, request_rows
+from llmobserve_otel.collector._validate import InvalidAttributeError
+from llmobserve_otel.collector._writer import Writer
+from llmobserve_otel.store import (
+    DEFAULT_URL,
+    ReportQuery,
+    insert_spans,
+    open_store,
+    parse_url,
+    report_rows,
+)
+from llmobserve_otel.store._queries import recent_span_keys
+
+__all__ = ("Collector", "CollectorConfig", "collector_pricer")
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CollectorConfig:
+    """How the collector runs (the CLI fills it from flags and environment)."""
+
+    clickhouse_url: str = DEFAULT_URL
+    """Store URL: `chdb://PATH` or `http(s)://user:pass@host:8123/db`."""
+    pricing: bool = True
+    """Price spans that carry usage but no cost (`llmobserve.cost.source=collector`)."""
+    token: str | None = None
+    """Bearer token required on /v1/* and /api/* when set."""
+    batch_size: int = 10_000
+    """Spans per insert."""
+    flush_interval: float = 1.0
+    """Seconds a span may wait for its batch to fill."""
+    max_queue: int = 200_000
+    """Spans held in memory before answering 503."""
+    max_body_bytes: int = 20 * 1024 * 1024
+    """Largest request body, compressed and decompressed."""
+    dedupe_window: int = 500_000
+    """Recently accepted span keys remembered to drop retried copies."""
+
+
+def collector_pricer() -> Pricer | None:
+    """The pricing core bound to `source=collector`, or None when it cannot be imported."""
+    try:
+        from llmobserve_otel.pricing import cost_attributes
+    except ImportError as exc:  # the collector still stores spans; they just keep their own cost
+        _log.warning("llmobserve collector: pricing unavailable (%s); spans are stored unpriced", exc)
+        return None
+    from llmobserve_otel import semconv as sc
+
+    def price(attributes: Mapping[str, Any], timestamp_ns: int) -> Mapping[str, Any]:
+        return cost_attributes(attributes, source=sc.SOURCE_COLLECTOR, timestamp_ns=timestamp_ns or None)
+
+    return price
+
+
+class Collector:
+    """The receiver, its queue and its store, wired together. `open()` before serving `app`."""
+
+    def __init__(self, config: CollectorConfig, *, pricer: Pricer | None = None) -> None:
+        self.config = config
+        self.store_display = parse_url(config.clickhouse_url).display
+        self.pricer = pricer if pricer is not None else (collector_pricer() if config.pricing else None)
+        self.seen = SeenWindow(config.dedupe_window)
+        self._insert_client: Any = None
+        self._query_client: Any = None
+        self.writer: Writer | None = None
+        self.app = Starlette(
+            routes=[
+                Route("/v1/traces", self.traces, methods=["POST"]),
+                Route("/v1/metrics", self.discard, methods=["POST"]),
+                Route("/v1/logs", self.discard, methods=["POST"]),
+                Route("/health", self.health, methods=["GET"]),
+                Route("/api/v1/report", self.report, methods=["GET"]),
+            ],
+            lifespan=self._lifespan,
+        )
+
+    # --- lifecycle ---
+
+    def open(self) -> None:
+        """Open the store (creating the schema), prime the duplicate window, start the writer.
+
+        Raises StoreError with a one-line reason when the store cannot be used.
+        """
+        url = self.config.clickhouse_url
+        self._insert_client = open_store(url, create=True, schema=True)
+        # A second handle for queries: a chDB handle serializes its calls, so the report must
+        # not wait behind an insert on the same handle.
+        self._query_client = open_store(url, create=False, schema=False, check_lock=False)
+        try:
+            self.seen.add_all(recent_span_keys(self._query_client, limit=self.config.dedupe_window // 2))
+        except Exception as exc:  # a cold window only weakens retry protection
+            _log.warning("llmobserve collector: could not prime the duplicate window: %s", exc)
+        client = self._insert_client
+        self.writer = Writer(
+            lambda rows: insert_spans(client, rows),
+            batch_size=self.config.batch_size,
+            flush_interval=self.config.flush_interval,
+            max_queue=self.config.max_queue,
+        )
+        self.writer.start()
+
+    def close(self, timeout: float | None = 60.0) -> bool:
+        """Stop taking spans, insert everything accepted, close the store; True when nothing was lost."""
+        drained = True
+        if self.writer is not None:
+            drained = self.writer.stop(timeout)
+            self.writer = None
+        for client in (self._query_client, self._insert_client):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    client.close()
+        self._query_client = self._insert_client = None
+        return drained
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        # Shutdown (SIGTERM, SIGINT) reaches here after the server stopped taking requests and
+        # finished the ones in flight: everything acknowledged is in the queue, so drain it now.
+        yield
+        await run_in_threadpool(self.close)
+
+    # --- handlers ---
+
+    def _authorized(self, request: Request) -> bool:
+        if not self.config.token:
+            return True
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), self.config.token)
+
+    async def _body(self, request: Request) -> bytes:
+        limit = self.config.max_body_bytes
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > limit:
+            raise PayloadTooLarge(f"request body over {limit} bytes")
+        chunks = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"request body over {limit} bytes")
+            chunks.append(chunk)
+        return decompress(b"".join(chunks), request.headers.get("content-encoding"), limit)
+
+    @staticmethod
+    def _error(media: str, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+        return Response(encode_status(media, status, message), status, headers=headers, media_type=media)
+
+    def _unavailable(self, media: str) -> Response | None:
+        writer = self.writer
+        if writer is None:
+            return self._error(media, 503, "collector is shutting down", {"Retry-After": "1"})
+        if writer.failing is not None:
+            return self._error(media, 503, f"store unavailable: {writer.failing}", {"Retry-After": "5"})
+        return None
+
+    async def traces(self, request: Request) -> Response:
+        media = JSON
+        try:
+            media = media_type(request.headers.get("content-type"))
+            if not self._authorized(request):
+                return self._error(media, 401, "missing or wrong bearer token")
+            refused = self._unavailable(media)
+            if refused is not None:
+                return refused
+            export = decode_traces(await self._body(request), media)
+            batch = request_rows(export, pricer=self.pricer, seen=self.seen)
+        except OtlpError as exc:
+            return self._error(media, exc.status, str(exc))
+        except InvalidAttributeError as exc:
+            return self._error(media, 400, str(exc))
+        except ClientDisconnect:
+            return Response(status_code=400)
+        if batch.rows:
+            writer = self.writer
+            if writer is None or not writer.submit(batch.rows):
+                return self._unavailable(media) or self._error(
+                    media, 503, "collector queue full, retry later", {"Retry-After": "1"}
+                )
+            # Remembered only once accepted: a refused request must be stored when retried.
+            self.seen.add_all(batch.keys)
+        return Response(traces_response(media, batch.rejected, batch.error_message), 200, media_type=media)
+
+    async def discard(self, request: Request) -> Response:
+        """Metrics and logs: checked like traces, then dropped (this collector stores traces only)."""
+        media = JSON
+        try:
+            media = media_type(request.headers.get("content-type"))
+            if not self._authorized(request):
+                return self._error(media, 401, "missing or wrong bearer token")
+            await self._body(request)
+        except OtlpError as exc:
+            return self._error(media, exc.status, str(exc))
+        except ClientDisconnect:
+            return Response(status_code=400)
+        empty = ExportMetricsServiceResponse() if request.url.path.endswith("metrics") else ExportLogsServiceResponse()
+        return Response(encode_message(empty, media), 200, media_type=media)
+
+    async def health(self, request: Request) -> Response:
+        writer = self.writer
+        body: dict[str, Any] = {"store": self.store_display}
+        if writer is None:
+            body["status"] = "stopped"
+            return JSONResponse(body, 503)
+        body.update(status="ok" if writer.failing is None else "store_unavailable", pending=writer.pending)
+        body["inserted"] = writer.inserted
+        if writer.failing is not None:
+            body["error"] = writer.failing
+        return JSONResponse(body, 200 if writer.failing is None else 503)
+
+    async def report(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return JSONResponse({"error": "missing or wrong bearer token"}, 401)
+        try:
+            query = ReportQuery.from_params(request.query_params)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        if self._query_client is None:
+            return JSONResponse({"error": "collector is shutting down"}, 503)
+        try:
+            rows = await run_in_threadpool(report_rows, self._query_client, query)
+        except Exception as exc:  # the store failed: the caller may retry
+            _log.warning("llmobserve collector: report query failed: %s", exc)
+            return JSONResponse({"error": f"query failed: {exc}"}, 503)
+        return JSONResponse({"rows": rows, "store": self.store_display})

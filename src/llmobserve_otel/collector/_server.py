@@ -1,0 +1,101 @@
+"""Running the collector on uvicorn, with a shutdown that loses nothing it acknowledged.
+
+SIGTERM or SIGINT: uvicorn stops accepting connections and finishes the requests in flight (each
+either queued its rows and got 200, or got an error the exporter retries); the app's lifespan
+shutdown then drains the queue into the store and closes it. Only then does the process exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import uvicorn
+
+from llmobserve_otel.collector._app import Collector
+
+__all__ = ("ServerThread", "serve")
+
+_log = logging.getLogger(__name__)
+
+
+def _uvicorn_config(collector: Collector, host: str, port: int, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        collector.app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        # Requests in flight get this long to finish after SIGTERM before connections are cut;
+        # the queue drain that follows is not bounded by it.
+        timeout_graceful_shutdown=30,
+        timeout_keep_alive=30,
+        limit_concurrency=256,
+    )
+
+
+def serve(collector: Collector, host: str, port: int, *, log_level: str = "warning") -> bool:
+    """Serve until SIGTERM/SIGINT; True when everything accepted was stored.
+
+    `collector` must be open. uvicorn re-raises the signal it caught once it has shut down; the
+    handlers installed here take that re-raise, so the process exits through our return (and
+    its exit code) instead of the default SIGTERM death.
+    """
+    received: list[int] = []
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server = uvicorn.Server(_uvicorn_config(collector, host, port, log_level))
+        server.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    # Lifespan shutdown already drained; close() again is a no-op then, and the safety net if
+    # the server never got to start.
+    return collector.close()
+
+
+class ServerThread:
+    """The collector's server in a background thread (tests, benchmarks, embedding).
+
+    `with ServerThread(collector, port=0) as server: ... server.url` serves on a free port.
+    """
+
+    def __init__(self, collector: Collector, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.collector = collector
+        config = _uvicorn_config(collector, host, port, "warning")
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self.server.run, name="llmobserve-collector", daemon=True)
+
+    @property
+    def url(self) -> str:
+        sockets = self.server.servers[0].sockets
+        host, port = sockets[0].getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def start(self, timeout: float = 10.0) -> ServerThread:
+        self._thread.start()
+        deadline = threading.Event()
+        for _ in range(int(timeout / 0.01)):
+            if self.server.started:
+                return self
+            if not self._thread.is_alive():
+                break
+            deadline.wait(0.01)
+        raise RuntimeError("collector server did not start")
+
+    def stop(self, timeout: float = 60.0) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
