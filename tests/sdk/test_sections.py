@@ -13,20 +13,19 @@ def attrs_of(spans, name: str) -> dict:
 
 
 def test_nested_sections_path_kind_name(spans):
-    with lo.customer("acme"), lo.section("agent:research"):
-        with lo.section("step:plan"), lo.section("tool:search"):
-            assert lo.current_section_path() == "agent:research/step:plan/tool:search"
-            assert lo.current_customer_id() == "acme"
-    tool = attrs_of(spans, "tool:search")
+    with lo.customer("acme"), lo.section("agent:research"), lo.section("step:plan"), lo.section("tool:x"):
+        assert lo.current_section_path() == "agent:research/step:plan/tool:x"
+        assert lo.current_customer_id() == "acme"
+    tool = attrs_of(spans, "tool:x")
     assert tool == {
-        "llmobserve.section.path": "agent:research/step:plan/tool:search",
+        "llmobserve.section.path": "agent:research/step:plan/tool:x",
         "llmobserve.section.kind": "tool",
-        "llmobserve.section.name": "search",
+        "llmobserve.section.name": "x",
         "llmobserve.customer.id": "acme",
     }
     agent = spans.named("agent:research")[0]
     assert (
-        tool and spans.named("tool:search")[0].parent.span_id == spans.named("step:plan")[0].context.span_id
+        tool and spans.named("tool:x")[0].parent.span_id == spans.named("step:plan")[0].context.span_id
     )
     assert spans.named("step:plan")[0].parent.span_id == agent.context.span_id
     assert lo.current_section_path() is None and lo.current_customer_id() is None
