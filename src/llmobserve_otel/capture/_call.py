@@ -168,8 +168,9 @@ def _usage_attributes(usage: Usage, attrs: dict[str, Any]) -> None:
         (sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cache_read_tokens),
         (sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cache_write_tokens),
         (sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_tokens),
-        (sc.USAGE_INPUT_AUDIO_TOKENS, usage.input_audio_tokens),
-        (sc.USAGE_OUTPUT_AUDIO_TOKENS, usage.output_audio_tokens),
+        # Audio tokens only when there are some: most calls have none, and zeros are noise downstream.
+        (sc.USAGE_INPUT_AUDIO_TOKENS, usage.input_audio_tokens or None),
+        (sc.USAGE_OUTPUT_AUDIO_TOKENS, usage.output_audio_tokens or None),
         (sc.GEN_AI_RESPONSE_MODEL, usage.model),
         (sc.GEN_AI_RESPONSE_ID, usage.response_id),
     ):
