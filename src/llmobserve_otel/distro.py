@@ -33,13 +33,10 @@ class LLMObserveDistro(BaseDistro):
             os.environ.setdefault(key, value)
 
     def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:
-        ours = entry_point.name in capture.CAPTURES
-        if ours:
-            capture.remove(entry_point.name)
         try:
             super().load_instrumentor(entry_point, **kwargs)
         finally:
-            if ours:
+            if entry_point.name in capture.CAPTURES:
                 with internal_errors("distro.reinstall"):
                     capture.reinstall(entry_point.name)
 
@@ -52,3 +49,19 @@ class LLMObserveConfigurator(_BaseConfigurator):
 
         # The stock instrumentors are loaded by opentelemetry-instrument right after this.
         observe(instrument_libraries=False)
+
+
+def post_instrument() -> None:
+    """`opentelemetry_post_instrument` hook: runs after every instrumentor, whichever distro was chosen.
+
+    With another distro or configurator selected (opentelemetry-distro installed beside this one,
+    or OTEL_PYTHON_DISTRO naming it), this still adds our processors to the provider it built and
+    puts the captures outside the stock HTTP instrumentations. After our own configurator it only
+    re-checks the capture order.
+    """
+    from llmobserve_otel._observe import observe
+
+    with internal_errors("distro.post_instrument"):
+        observe(instrument_libraries=False)
+        for name in capture.CAPTURES:
+            capture.reinstall(name)

@@ -19,7 +19,7 @@ from llmobserve_otel.capture.httpx import CAPTURE as HTTPX
 from llmobserve_otel.capture.httpx2 import CAPTURE as HTTPX2
 from llmobserve_otel.providers import Registry
 
-__all__ = ("CAPTURES", "configure", "instrument", "instrumented", "reinstall", "remove", "uninstrument")
+__all__ = ("CAPTURES", "configure", "instrument", "instrumented", "reinstall", "uninstrument")
 
 # Stock instrumentor entry-point name -> our capture of the same library.
 CAPTURES: dict[str, Any] = {
@@ -64,17 +64,10 @@ def instrumented() -> list[str]:
 
 
 def reinstall(name: str) -> None:
-    """Put our capture of library `name` back on top after its stock instrumentor wrapped it."""
+    """Put our capture of library `name` back outside its stock instrumentor after that one wrapped."""
     capture = CAPTURES.get(name)
     if capture is not None and _state:
         capture.instrument(_state["registry"], _state["config"])
-
-
-def remove(name: str) -> None:
-    """Take our capture of library `name` off before its stock instrumentor wraps (see `reinstall`)."""
-    capture = CAPTURES.get(name)
-    if capture is not None:
-        capture.uninstrument()
 
 
 def uninstrument() -> None:

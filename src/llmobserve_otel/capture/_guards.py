@@ -60,14 +60,18 @@ class Guard:
     def instrumented(self) -> bool:
         return self._cls is not None
 
+    def _outermost(self, cls: Any) -> bool:
+        current = cls.__dict__.get(self.attribute)
+        return isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper is self.wrapper  # type: ignore[attr-defined]
+
     def instrument(self, *_: Any) -> bool:
-        if self._cls is not None:
-            return True
+        """Wrap so ours is outermost (again, if another instrumentation wrapped on top); idempotent."""
         try:
             cls = getattr(importlib.import_module(self.module), self.owner)
         except (ImportError, AttributeError):
             return False
-        wrapt.wrap_function_wrapper(cls, self.attribute, self.wrapper)
+        if not self._outermost(cls):
+            wrapt.wrap_function_wrapper(cls, self.attribute, self.wrapper)
         self._cls = cls
         return True
 
@@ -75,9 +79,8 @@ class Guard:
         cls = self._cls
         if cls is None:
             return
-        current = cls.__dict__.get(self.attribute)
-        if isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper is self.wrapper:  # type: ignore[attr-defined]
-            setattr(cls, self.attribute, current.__wrapped__)
+        if self._outermost(cls):
+            setattr(cls, self.attribute, cls.__dict__[self.attribute].__wrapped__)
         self._cls = None
 
 

@@ -25,6 +25,10 @@ from llmobserve_otel._internal.propagation import EXTERNAL_DESTINATION_KEY
 from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
 from llmobserve_otel.providers import Registry
 
+# Set while a request runs inside our wrapper: a second copy of the wrapper further in (left there
+# when another instrumentation wrapped between two installs) passes the request straight through.
+_IN_CAPTURE_KEY = context.create_key("llmobserve-in-capture")
+
 
 def _stream_types(module: Any) -> tuple[type, type]:
     """Body wrappers subclassing the module's own stream bases (httpx checks them with isinstance)."""
@@ -122,18 +126,33 @@ class HttpxCapture:
     def instrumented(self) -> bool:
         return self._module is not None
 
+    def _targets(self, module: Any) -> tuple[tuple[Any, str, Any], ...]:
+        return (
+            (module.HTTPTransport, "handle_request", self._wrap_sync),
+            (module.AsyncHTTPTransport, "handle_async_request", self._wrap_async),
+        )
+
+    @staticmethod
+    def _outermost(cls: Any, name: str, wrapper: Any) -> bool:
+        current = cls.__dict__.get(name)
+        return isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper == wrapper  # type: ignore[attr-defined]
+
     def instrument(self, registry: Registry, config: CaptureConfig) -> bool:
-        """Wrap the transports; False when the module is not installed."""
-        if self._module is not None:
-            return True
+        """Wrap the transports so ours is the outermost wrapper; False when the module is not installed.
+
+        Idempotent. Called again after another instrumentation wrapped on top, it wraps once more
+        outside it; the copy left inside is inert (see `_IN_CAPTURE_KEY`).
+        """
         try:
             module = importlib.import_module(self.module_name)
         except ImportError:
             return False
-        self._registry, self._config = registry, config
-        self._streams = _stream_types(module)
-        wrapt.wrap_function_wrapper(module.HTTPTransport, "handle_request", self._wrap_sync)
-        wrapt.wrap_function_wrapper(module.AsyncHTTPTransport, "handle_async_request", self._wrap_async)
+        if self._module is None:
+            self._registry, self._config = registry, config
+            self._streams = _stream_types(module)
+        for cls, name, wrapper in self._targets(module):
+            if not self._outermost(cls, name, wrapper):
+                wrapt.wrap_function_wrapper(cls, name, wrapper)
         self._module = module
         return True
 
@@ -141,22 +160,19 @@ class HttpxCapture:
         module = self._module
         if module is None:
             return
-        for cls, name in (
-            (module.HTTPTransport, "handle_request"),
-            (module.AsyncHTTPTransport, "handle_async_request"),
-        ):
-            current = cls.__dict__.get(name)
-            # Only remove our own wrapper: another instrumentation may have wrapped on top since.
-            if isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper in (  # type: ignore[attr-defined]
-                self._wrap_sync,
-                self._wrap_async,
-            ):
-                setattr(cls, name, current.__wrapped__)
+        for cls, name, wrapper in self._targets(module):
+            # Only our own outermost wrapper can be removed; one left deeper stays inert.
+            if self._outermost(cls, name, wrapper):
+                setattr(cls, name, cls.__dict__[name].__wrapped__)
         self._module = None
 
     def _begin(self, request: Any) -> tuple[ProviderCall | None, context.Context | None]:
         """Decide what to do with a request: (call, context to run the transport in)."""
-        if context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
+        if (
+            self._module is None
+            or context.get_value(_SUPPRESS_INSTRUMENTATION_KEY)
+            or context.get_value(_IN_CAPTURE_KEY)
+        ):
             return None, None
         assert self._registry is not None and self._config is not None
         url = request.url
@@ -167,11 +183,12 @@ class HttpxCapture:
         # from the global propagator) must not leave for a third party either.
         if "baggage" in request.headers:
             del request.headers["baggage"]
+        ctx = context.set_value(_IN_CAPTURE_KEY, True)
         if provider is None:
-            return None, context.set_value(EXTERNAL_DESTINATION_KEY, True)
+            return None, context.set_value(EXTERNAL_DESTINATION_KEY, True, ctx)
         route = provider.match(request.method, url.path)
         # Provider hosts get no propagation headers at all: suppress the stock HTTP span (ours replaces it).
-        ctx = context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True)
+        ctx = context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True, ctx)
         if route is None:
             return None, ctx
         call = ProviderCall(self._config, provider, route, _request_view(request))

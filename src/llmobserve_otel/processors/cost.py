@@ -2,8 +2,8 @@
 
 Spans carrying `gen_ai.*` usage but no cost (openai-v2, OpenLLMetry, OpenLIT, the provider SDKs'
 own spans) are priced with the pricing core, `llmobserve.cost.source=sdk`. A span whose call was
-already priced on our wire-capture span beneath it is marked `duplicate` instead (see
-`_internal/priced.py`), so cost is never counted twice. The attributes are added while the span
+already priced on a span beneath it (our wire capture, or another instrumentation's GenAI span) is
+marked `duplicate` instead (see `_internal/priced.py`), so cost is never counted twice. The attributes are added while the span
 ends (`_on_ending`), before any exporter sees it, so every export pipeline gets them.
 """
 
@@ -48,13 +48,15 @@ class CostSpanProcessor(SpanProcessor):
             attributes = span.attributes or {}
             if sc.CAPTURE in attributes or not any(key in attributes for key in _USAGE_KEYS):
                 return
+            # Whatever happens to this span, a GenAI span around it with usage is the same call (or an
+            # aggregate of calls already counted): it must not be priced again.
+            if span.parent is not None:
+                priced.cover(span.parent.span_id)
             if covered:
                 _add_attributes(
                     span,
-                    {sc.COST_STATUS: sc.STATUS_DUPLICATE, sc.COST_REASON: "priced on its wire-capture span"},
+                    {sc.COST_STATUS: sc.STATUS_DUPLICATE, sc.COST_REASON: "priced on a span beneath it"},
                 )
-                if span.parent is not None:
-                    priced.cover(span.parent.span_id)  # an enclosing GenAI span is the same call too
                 return
             extra = cost_attributes(attributes, source=sc.SOURCE_SDK, timestamp_ns=span.start_time)
             if extra:
