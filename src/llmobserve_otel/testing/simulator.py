@@ -11,7 +11,7 @@ Usage::
         ...
         sim.requests[-1].headers["authorization"]
 
-Standalone (until Ctrl-C; prints the URL to stderr)::
+Standalone (until Ctrl-C or SIGTERM; prints the URL to stderr)::
 
     python -m llmobserve_otel.testing.simulator --port 8001
 
@@ -73,6 +73,7 @@ Request headers that control the simulator
     * ``reset_mid_stream``: send the headers and the first half of the SSE events (or of the JSON
       body), then close the connection with a TCP RST, without the terminating chunk.
     * ``truncated_json``: 200 with the first half of the JSON body (Content-Length of the cut body).
+      Non-stream only; ``broken_sse`` is its stream counterpart.
     * ``empty``: 200 with an empty body.
     * ``gzip``: ``Content-Encoding: gzip``. A non-stream body is compressed whole; a stream is
       compressed as it goes, with a sync flush after every event.
@@ -100,6 +101,7 @@ import gzip
 import hashlib
 import itertools
 import json
+import signal
 import socket
 import struct
 import sys
@@ -711,9 +713,10 @@ def _build_call(path: str, body: dict[str, Any], headers: dict[str, str], faults
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
-    server_version = "llmobserve-provider-simulator/1"
-    sys_version = ""
     server: _Server
+
+    def version_string(self) -> str:
+        return "llmobserve-provider-simulator/1"
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: a benchmark makes thousands of requests."""
@@ -721,7 +724,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._handle()
 
-    do_GET = do_PUT = do_PATCH = do_DELETE = do_POST
+    do_GET = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_POST
 
     def _handle(self) -> None:
         body = self._read_body()
@@ -773,17 +776,20 @@ class _Handler(BaseHTTPRequestHandler):
             parts.append(self.rfile.read(size))
             self.rfile.readline()
 
-    def _start(self, provider: Provider, status: int, headers: dict[str, str]) -> None:
+    def _start(
+        self, provider: Provider, status: int, headers: dict[str, str], request_id: str | None = None
+    ) -> None:
         self.send_response(status)
-        self.send_header(_request_id_header(provider), _new_id("req_sim"))
+        self.send_header(_request_id_header(provider), request_id or _new_id("req_sim"))
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
 
     def _send_error(self, provider: Provider, status: int, message: str) -> None:
-        body = _dumps(_error_body(provider, status, message, _new_id("req_sim")))
+        request_id = _new_id("req_sim")
+        body = _dumps(_error_body(provider, status, message, request_id))
         headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
-        self._start(provider, status, headers)
+        self._start(provider, status, headers, request_id)
         self.wfile.write(body)
 
     def _send_json(self, provider: Provider, data: dict[str, Any], faults: _Faults) -> None:
@@ -963,6 +969,10 @@ class ProviderSimulator:
             self._requests.append(request)
 
 
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m llmobserve_otel.testing.simulator",
@@ -971,14 +981,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     args = parser.parse_args(argv)
-    simulator = ProviderSimulator(args.host, args.port).start()
-    print(
-        f"provider simulator listening on {simulator.url} "
-        f"(OpenAI base_url {simulator.url}/v1, Anthropic base_url {simulator.url}); Ctrl-C to stop",
-        file=sys.stderr,
-        flush=True,
-    )
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    simulator = ProviderSimulator(args.host, args.port)
     try:
+        simulator.start()
+        print(
+            f"provider simulator listening on {simulator.url} "
+            f"(OpenAI base_url {simulator.url}/v1, Anthropic base_url {simulator.url}); Ctrl-C to stop",
+            file=sys.stderr,
+            flush=True,
+        )
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
