@@ -3,7 +3,9 @@ give what `observe()` gives, exported over OTLP http/protobuf to a receiver this
 
 The apps (tests/sdk/apps/) never call observe(): `attributed_app.py` imports llmobserve_otel only
 for `customer` / `section`, `plain_app.py` does not import it at all. They call the real openai
-and anthropic SDKs against provider simulators mapped with LLMOBSERVE_PROVIDER_HOSTS.
+and anthropic SDKs against provider simulators mapped with LLMOBSERVE_PROVIDER_HOSTS. The same
+must hold when `opentelemetry-instrument` picks opentelemetry-distro's distro and configurator
+(installed beside ours) instead of ours ("stock-distro").
 
 Expected costs, from the published prices per million tokens (https://openai.com/api/pricing,
 https://www.anthropic.com/pricing; the same figures genai-prices carries):
@@ -45,6 +47,8 @@ PLAIN_CHAT_COST = (300 * 2.50 + 100 * 1.25 + 50 * 10.00) / M
 PLAIN_MESSAGE_COST = (200 * 3.00 + 1000 * 3.75 + 80 * 15.00) / M
 
 LAUNCHERS = ("opentelemetry-instrument", "llmobserve-otel-run")
+# opentelemetry-instrumentation-openai-v2 names its tracer after itself, or after opentelemetry-util-genai.
+OPENAI_V2_SCOPES = ("opentelemetry.instrumentation.openai_v2", "opentelemetry.util.genai.handler")
 
 
 def test_hand_computed_costs():
@@ -115,13 +119,27 @@ class Run:
     def scope(self, name: str) -> list[ReceivedSpan]:
         return [s for s in self.spans if s.scope == name]
 
+    def openai_v2(self) -> list[ReceivedSpan]:
+        return [s for s in self.spans if s.scope in OPENAI_V2_SCOPES]
+
+    def parent_section(self, span: ReceivedSpan) -> ReceivedSpan:
+        """The section span closest above `span`, past any openai-v2 span in between."""
+        by_id = {s.span_id: s for s in self.spans}
+        parent = by_id[span.parent_span_id]
+        while parent.scope in OPENAI_V2_SCOPES:
+            parent = by_id[parent.parent_span_id]
+        return parent
+
     def named(self, name: str) -> ReceivedSpan:
         found = [s for s in self.spans if s.name == name]
         assert len(found) == 1, [s.name for s in self.spans]
         return found[0]
 
 
-def launch_all(world: World, jobs: dict[str, tuple[list[str], dict[str, str]]], wire_calls: int) -> dict[str, Run]:
+Job = tuple[list[str], dict[str, str], int]  # argv, extra environment, provider calls it makes
+
+
+def launch_all(world: World, jobs: dict[str, Job]) -> dict[str, Run]:
     """Run the jobs concurrently (one service name each) and collect each one's exported spans."""
     procs = {
         service: subprocess.Popen(
@@ -132,20 +150,21 @@ def launch_all(world: World, jobs: dict[str, tuple[list[str], dict[str, str]]], 
             stderr=subprocess.PIPE,
             text=True,
         )
-        for service, (argv, extra) in jobs.items()
+        for service, (argv, extra, _) in jobs.items()
     }
     runs = {}
     for service, proc in procs.items():
         try:
-            out, err = proc.communicate(timeout=60)
+            out, err = proc.communicate(timeout=90)
         except subprocess.TimeoutExpired:
             proc.kill()
             out, err = proc.communicate()
         # The SDK exports the last batch at exit, before the process ends; this wait is a safety net.
+        calls = jobs[service][2]
         spans = world.receiver.wait_for(
-            lambda all_spans, s=service: (
+            lambda all_spans, s=service, n=calls: (
                 sum(1 for x in all_spans if x.service_name == s and x.attributes.get("llmobserve.capture"))
-                >= wire_calls
+                >= n
             ),
             timeout=2 if proc.returncode == 0 else 0,
         )
@@ -155,16 +174,32 @@ def launch_all(world: World, jobs: dict[str, tuple[list[str], dict[str, str]]], 
     return runs
 
 
-@pytest.fixture(scope="module")
-def attributed_runs(world: World) -> dict[str, Run]:
-    jobs = {f"attributed-{launcher}": command(launcher, "attributed_app.py", f"attributed-{launcher}") for launcher in LAUNCHERS}
-    return launch_all(world, jobs, wire_calls=3)
+# opentelemetry-distro is installed too, and `opentelemetry-instrument` takes the FIRST distro and
+# configurator entry points it finds (filesystem order) unless OTEL_PYTHON_DISTRO /
+# OTEL_PYTHON_CONFIGURATOR say otherwise. "stock-distro" chooses the stock ones, as happens when
+# their entry points come first: the app must get the same result.
+STOCK_DISTRO = {
+    "OTEL_PYTHON_DISTRO": "distro",
+    "OTEL_PYTHON_CONFIGURATOR": "configurator",
+    "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",  # the stock distro defaults to grpc
+    "OTEL_METRICS_EXPORTER": "none",
+    "OTEL_LOGS_EXPORTER": "none",
+}
 
 
 @pytest.fixture(scope="module")
-def plain_runs(world: World) -> dict[str, Run]:
-    jobs = {f"plain-{launcher}": command(launcher, "plain_app.py", f"plain-{launcher}") for launcher in LAUNCHERS}
-    return launch_all(world, jobs, wire_calls=2)
+def runs(world: World) -> dict[str, Run]:
+    """Every app under every launcher, launched at once (they are independent processes)."""
+    jobs: dict[str, Job] = {}
+    for launcher in LAUNCHERS:
+        jobs[f"attributed-{launcher}"] = (
+            *command(launcher, "attributed_app.py", f"attributed-{launcher}"),
+            3,
+        )
+        jobs[f"plain-{launcher}"] = (*command(launcher, "plain_app.py", f"plain-{launcher}"), 2)
+    argv, extra = command("opentelemetry-instrument", "attributed_app.py", "attributed-stock-distro")
+    jobs["attributed-stock-distro"] = (argv, {**extra, **STOCK_DISTRO}, 3)
+    return launch_all(world, jobs)
 
 
 def _no_double_pricing(run: Run, expected_priced: int) -> None:
@@ -181,9 +216,16 @@ def _no_double_pricing(run: Run, expected_priced: int) -> None:
     # ... and it is the parent of the wire span of its call.
     (wire,) = [s for s in run.wire() if s.attributes["llmobserve.provider"] == "anthropic"]
     assert wire.parent_span_id == sdk.span_id and wire.trace_id == sdk.trace_id
-    # openai-v2 is an installed entry point: when it can load, its spans must not be priced either.
-    for span in run.scope("opentelemetry.instrumentation.openai_v2"):
-        assert "llmobserve.cost.usd" not in span.attributes
+    # opentelemetry-instrumentation-openai-v2 is an installed entry point, so zero-code loads it too
+    # (when it can load): its span of each OpenAI call has the usage but not a second cost.
+    openai_wire = [s for s in run.wire() if s.attributes["llmobserve.provider"] == "openai"]
+    v2 = run.openai_v2()
+    if v2:
+        assert len(v2) == len(openai_wire), [s.name for s in v2]
+        for span in v2:
+            assert "llmobserve.cost.usd" not in span.attributes
+            assert span.attributes["llmobserve.cost.status"] == "duplicate"
+        assert {s.parent_span_id for s in openai_wire} == {s.span_id for s in v2}
     # One span per HTTP call: our capture replaced the stock httpx/httpx2 client span.
     assert run.scope("opentelemetry.instrumentation.httpx") == []
 
@@ -202,9 +244,9 @@ def _no_context_to_providers(run: Run, world: World, secrets: tuple[str, ...]) -
         assert "traceparent" not in request.headers  # wire-captured calls carry no context at all
 
 
-@pytest.mark.parametrize("launcher", LAUNCHERS)
-def test_attributed_app(attributed_runs: dict[str, Run], world: World, launcher: str):
-    run = attributed_runs[f"attributed-{launcher}"]
+@pytest.mark.parametrize("launcher", [*LAUNCHERS, "stock-distro"])
+def test_attributed_app(runs: dict[str, Run], world: World, launcher: str):
+    run = runs[f"attributed-{launcher}"]
     out = run.output
     assert out["chat"]["text"] == "This is a simulated reply to: Plan the research."
     assert out["chat"]["usage"]["prompt_tokens"] == 1000
@@ -259,13 +301,16 @@ def test_attributed_app(attributed_runs: dict[str, Run], world: World, launcher:
 
     # Sections: spans with kind/name, and the calls in their traces.
     research, plan, writer = run.named("agent:research"), run.named("step:plan"), run.named("agent:writer")
-    assert (research.attributes["llmobserve.section.kind"], research.attributes["llmobserve.section.name"]) == (
+    assert (
+        research.attributes["llmobserve.section.kind"],
+        research.attributes["llmobserve.section.name"],
+    ) == (
         "agent",
         "research",
     )
     assert plan.attributes["llmobserve.section.path"] == "agent:research/step:plan"
-    assert chat.parent_span_id == plan.span_id and plan.parent_span_id == research.span_id
-    assert stream.parent_span_id == research.span_id
+    assert run.parent_section(chat) == plan and plan.parent_span_id == research.span_id
+    assert run.parent_section(stream) == research
     assert {chat.trace_id, stream.trace_id} == {research.trace_id}
     assert message.trace_id == writer.trace_id
 
@@ -278,8 +323,8 @@ def test_attributed_app(attributed_runs: dict[str, Run], world: World, launcher:
 
 
 @pytest.mark.parametrize("launcher", LAUNCHERS)
-def test_app_that_does_not_import_llmobserve(plain_runs: dict[str, Run], world: World, launcher: str):
-    run = plain_runs[f"plain-{launcher}"]
+def test_app_that_does_not_import_llmobserve(runs: dict[str, Run], world: World, launcher: str):
+    run = runs[f"plain-{launcher}"]
     out = run.output
     assert out["chat"]["text"] == "This is a simulated reply to: Say hello."
     assert out["message"]["usage"]["cache_creation_input_tokens"] == 1000
@@ -299,29 +344,6 @@ def test_app_that_does_not_import_llmobserve(plain_runs: dict[str, Run], world: 
     assert {s.service_name for s in run.spans} == {run.service}
     _no_double_pricing(run, expected_priced=2)
     _no_context_to_providers(run, world, ())
-
-
-def test_zero_code_does_not_depend_on_which_distro_loads_first(world: World):
-    """opentelemetry-distro is installed too: `opentelemetry-instrument` takes the FIRST distro and
-    configurator entry point it finds (filesystem order) unless OTEL_PYTHON_DISTRO /
-    OTEL_PYTHON_CONFIGURATOR say otherwise. Here the stock ones are chosen, as happens when their
-    entry points come first; the app must still get its costs.
-    """
-    argv, extra = command("opentelemetry-instrument", "plain_app.py", "stock-distro")
-    extra.update(
-        OTEL_PYTHON_DISTRO="distro",
-        OTEL_PYTHON_CONFIGURATOR="configurator",
-        OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",  # the stock distro defaults to grpc
-        OTEL_METRICS_EXPORTER="none",
-        OTEL_LOGS_EXPORTER="none",
-    )
-    run = launch_all(world, {"stock-distro": (argv, extra)}, wire_calls=2)["stock-distro"]
-    assert run.output["chat"]["usage"]["prompt_tokens"] == 400
-    priced = sorted(s.attributes.get("llmobserve.cost.usd", 0) for s in run.spans)
-    assert priced[-2:] == [
-        pytest.approx(PLAIN_CHAT_COST, abs=1e-12),
-        pytest.approx(PLAIN_MESSAGE_COST, abs=1e-12),
-    ], [(s.scope, s.name, s.attributes.get("llmobserve.cost.usd")) for s in run.spans]
 
 
 def test_run_without_command_fails_clearly(capsys):

@@ -72,7 +72,9 @@ def child_environment(args: argparse.Namespace, environ: MutableMapping[str, str
         env["OTEL_TRACES_EXPORTER"] = args.exporter
     if args.provider_hosts:
         current = env.get("LLMOBSERVE_PROVIDER_HOSTS", "").strip().strip(",")
-        env["LLMOBSERVE_PROVIDER_HOSTS"] = f"{current},{args.provider_hosts}" if current else args.provider_hosts
+        env["LLMOBSERVE_PROVIDER_HOSTS"] = (
+            f"{current},{args.provider_hosts}" if current else args.provider_hosts
+        )
     if args.capture_content:
         env["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = "true"
     # As opentelemetry-instrument does: sitecustomize's directory first, then the working

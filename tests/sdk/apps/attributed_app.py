@@ -22,8 +22,12 @@ import llmobserve_otel as lo
 
 
 def main() -> None:
-    oai = openai.OpenAI(base_url=os.environ["APP_OPENAI_URL"] + "/v1", api_key="sk-test-secret", max_retries=0)
-    ant = anthropic.Anthropic(base_url=os.environ["APP_ANTHROPIC_URL"], api_key="sk-ant-secret", max_retries=0)
+    oai = openai.OpenAI(
+        base_url=os.environ["APP_OPENAI_URL"] + "/v1", api_key="sk-test-secret", max_retries=0
+    )
+    ant = anthropic.Anthropic(
+        base_url=os.environ["APP_ANTHROPIC_URL"], api_key="sk-ant-secret", max_retries=0
+    )
     out: dict = {}
     with lo.customer("acme"), lo.section("agent:research"):
         with lo.section("step:plan"):
@@ -31,7 +35,9 @@ def main() -> None:
                 model="gpt-4o",
                 messages=[{"role": "user", "content": "Plan the research."}],
                 extra_headers={
-                    "x-sim-usage": json.dumps({"input_tokens": 1000, "output_tokens": 500, "cached_tokens": 200}),
+                    "x-sim-usage": json.dumps(
+                        {"input_tokens": 1000, "output_tokens": 500, "cached_tokens": 200}
+                    ),
                     "x-sim-response-model": "gpt-4o-2024-08-06",
                 },
             )

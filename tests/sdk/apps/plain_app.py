@@ -17,19 +17,27 @@ import openai
 
 
 def main() -> None:
-    oai = openai.OpenAI(base_url=os.environ["APP_OPENAI_URL"] + "/v1", api_key="sk-test-secret", max_retries=0)
-    ant = anthropic.Anthropic(base_url=os.environ["APP_ANTHROPIC_URL"], api_key="sk-ant-secret", max_retries=0)
+    oai = openai.OpenAI(
+        base_url=os.environ["APP_OPENAI_URL"] + "/v1", api_key="sk-test-secret", max_retries=0
+    )
+    ant = anthropic.Anthropic(
+        base_url=os.environ["APP_ANTHROPIC_URL"], api_key="sk-ant-secret", max_retries=0
+    )
     chat = oai.chat.completions.create(
         model="gpt-4o",
         messages=[{"role": "user", "content": "Say hello."}],
-        extra_headers={"x-sim-usage": json.dumps({"input_tokens": 400, "output_tokens": 50, "cached_tokens": 100})},
+        extra_headers={
+            "x-sim-usage": json.dumps({"input_tokens": 400, "output_tokens": 50, "cached_tokens": 100})
+        },
     )
     with ant.messages.stream(
         model="claude-sonnet-4-5",
         max_tokens=512,
         messages=[{"role": "user", "content": "Stream a greeting."}],
         extra_headers={
-            "x-sim-usage": json.dumps({"input_tokens": 200, "cache_creation_input_tokens": 1000, "output_tokens": 80})
+            "x-sim-usage": json.dumps(
+                {"input_tokens": 200, "cache_creation_input_tokens": 1000, "output_tokens": 80}
+            )
         },
     ) as stream:
         final = stream.get_final_message()
