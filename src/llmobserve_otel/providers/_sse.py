@@ -34,8 +34,10 @@ class SSEDecoder:
         events: list[Event] = []
         buffer = self._buffer
         start = 0
+        # Most servers end lines with LF only; then one find() per line is enough.
+        find_end = _line_end if "\r" in buffer else _lf_end
         while True:
-            end = _line_end(buffer, start)
+            end = find_end(buffer, start)
             if end is None:
                 break
             line_end, next_start = end
@@ -66,6 +68,11 @@ class SSEDecoder:
             self._data.append(value)
         elif name == "event":
             self._event = value
+
+
+def _lf_end(buffer: str, start: int) -> tuple[int, int] | None:
+    lf = buffer.find("\n", start)
+    return None if lf == -1 else (lf, lf + 1)
 
 
 def _line_end(buffer: str, start: int) -> tuple[int, int] | None:
