@@ -24,9 +24,7 @@ def test_nested_sections_path_kind_name(spans):
         "llmobserve.customer.id": "acme",
     }
     agent = spans.named("agent:research")[0]
-    assert (
-        tool and spans.named("tool:x")[0].parent.span_id == spans.named("step:plan")[0].context.span_id
-    )
+    assert tool and spans.named("tool:x")[0].parent.span_id == spans.named("step:plan")[0].context.span_id
     assert spans.named("step:plan")[0].parent.span_id == agent.context.span_id
     assert lo.current_section_path() is None and lo.current_customer_id() is None
 

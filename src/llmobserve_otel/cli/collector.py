@@ -20,7 +20,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "collector", help="run the local OTLP collector (prices spans, stores them)", description=cmd.__doc__
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=4318, help="port to bind (default: 4318, the OTLP/HTTP port)")
+    parser.add_argument(
+        "--port", type=int, default=4318, help="port to bind (default: 4318, the OTLP/HTTP port)"
+    )
     parser.add_argument(
         "--clickhouse-url",
         metavar="URL",
@@ -41,7 +43,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--flush-interval", type=float, default=1.0, help="seconds a span may wait for its batch (default: 1)"
     )
     parser.add_argument(
-        "--max-queue", type=int, default=200_000, help="spans held in memory before answering 503 (default: 200000)"
+        "--max-queue",
+        type=int,
+        default=200_000,
+        help="spans held in memory before answering 503 (default: 200000)",
     )
     parser.add_argument(
         "--max-body-bytes",
@@ -85,6 +90,9 @@ def cmd(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     pricing = not args.no_pricing and os.environ.get(ENV_PRICING, "true").strip().lower() not in _FALSE
     try:
         config = CollectorConfig(
@@ -102,7 +110,6 @@ def cmd(args: argparse.Namespace) -> int:
     except (StoreError, ValueError) as exc:
         print(f"llmobserve-otel collector: {exc}", file=sys.stderr)
         return 1
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     print(
         f"llmobserve-otel collector: OTLP/HTTP on http://{args.host}:{args.port}, "
         f"store {collector.store_display}, pricing {'on' if pricing else 'off'}",
@@ -114,7 +121,7 @@ def cmd(args: argparse.Namespace) -> int:
         collector.close()
         return int(exc.code or 1) if isinstance(exc.code, int) else 1
     if not drained:
-        print("llmobserve-otel collector: some accepted spans could not be stored", file=sys.stderr)
+        print("llmobserve-otel collector: stopped, but some accepted spans were lost", file=sys.stderr)
         return 1
-    print("llmobserve-otel collector: stopped, everything accepted is stored", file=sys.stderr)
+    print("llmobserve-otel collector: stopped, nothing accepted was lost", file=sys.stderr)
     return 0

@@ -8,13 +8,17 @@ from llmobserve_otel.store import SchemaOptions, schema_statements
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("schema", help="print the ClickHouse DDL of the store", description=cmd.__doc__)
+    parser = subparsers.add_parser(
+        "schema", help="print the ClickHouse DDL of the store", description=cmd.__doc__
+    )
     parser.add_argument(
         "--cluster",
         metavar="NAME",
         help="generate for a ClickHouse cluster: ReplicatedMergeTree tables ON CLUSTER plus Distributed tables",
     )
-    parser.add_argument("--database", default="default", help="database holding the tables (default: default)")
+    parser.add_argument(
+        "--database", default="default", help="database holding the tables (default: default)"
+    )
     parser.add_argument(
         "--ttl-days", type=int, default=0, metavar="N", help="drop data older than N days (default: keep)"
     )

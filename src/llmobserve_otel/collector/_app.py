@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import json
 import logging
+import os
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +84,15 @@ class CollectorConfig:
     """Largest request body, compressed and decompressed."""
     dedupe_window: int = 500_000
     """Recently accepted span keys remembered to drop retried copies."""
+    spool_dir: str | None = None
+    """Where accepted spans go when the store is down at shutdown, to be stored at the next start
+    (default: beside a chDB store, `<store>.spool`; for a server, `./.llmobserve/spool`)."""
+
+    def spool_path(self) -> str:
+        if self.spool_dir:
+            return self.spool_dir
+        location = parse_url(self.clickhouse_url)
+        return f"{location.path}.spool" if location.embedded else os.path.join(".llmobserve", "spool")
 
 
 def collector_pricer() -> Pricer | None:
@@ -109,6 +121,7 @@ class Collector:
         self._insert_client: Any = None
         self._query_client: Any = None
         self.writer: Writer | None = None
+        self._drained = True
         self.app = Starlette(
             routes=[
                 Route("/v1/traces", self.traces, methods=["POST"]),
@@ -120,6 +133,11 @@ class Collector:
             lifespan=self._lifespan,
         )
 
+    @property
+    def client(self) -> Any:
+        """The store's read handle while open (queries, tests, embedding), else None."""
+        return self._query_client
+
     # --- lifecycle ---
 
     def open(self) -> None:
@@ -127,16 +145,22 @@ class Collector:
 
         Raises StoreError with a one-line reason when the store cannot be used.
         """
+        self._drained = True
         url = self.config.clickhouse_url
         self._insert_client = open_store(url, create=True, schema=True)
-        # A second handle for queries: a chDB handle serializes its calls, so the report must
-        # not wait behind an insert on the same handle.
-        self._query_client = open_store(url, create=False, schema=False, check_lock=False)
+        try:
+            # A second handle for queries: a chDB handle serializes its calls, so the report
+            # must not wait behind an insert on the same handle.
+            self._query_client = open_store(url, create=False, schema=False, check_lock=False)
+        except Exception:
+            self.close()
+            raise
         try:
             self.seen.add_all(recent_span_keys(self._query_client, limit=self.config.dedupe_window // 2))
         except Exception as exc:  # a cold window only weakens retry protection
             _log.warning("llmobserve collector: could not prime the duplicate window: %s", exc)
         client = self._insert_client
+        self._restore_spool()
         self.writer = Writer(
             lambda rows: insert_spans(client, rows),
             batch_size=self.config.batch_size,
@@ -146,17 +170,66 @@ class Collector:
         self.writer.start()
 
     def close(self, timeout: float | None = 60.0) -> bool:
-        """Stop taking spans, insert everything accepted, close the store; True when nothing was lost."""
-        drained = True
+        """Stop taking spans, insert everything accepted, close the store; True when nothing was lost.
+
+        Idempotent: later calls return the first call's verdict.
+        """
         if self.writer is not None:
-            drained = self.writer.stop(timeout)
+            self._drained = self.writer.stop(timeout)
+            if not self._drained:
+                self._drained = self._spool(self.writer.leftover())
             self.writer = None
         for client in (self._query_client, self._insert_client):
             if client is not None:
                 with contextlib.suppress(Exception):
                     client.close()
         self._query_client = self._insert_client = None
-        return drained
+        return self._drained
+
+    def _spool(self, rows: list[Any]) -> bool:
+        """Save rows the store would not take to a spool file; True when saved."""
+        directory = self.config.spool_path()
+        path = os.path.join(directory, f"spans-{time.time_ns()}.jsonl")
+        try:
+            os.makedirs(directory, exist_ok=True)
+            with open(path + ".tmp", "w", encoding="utf-8") as spool:
+                for row in rows:
+                    spool.write(json.dumps(row, ensure_ascii=False) + "\n")
+            os.replace(path + ".tmp", path)  # complete files only: a crash mid-write leaves .tmp
+        except OSError as exc:
+            _log.error(
+                "llmobserve collector: %d accepted spans lost (store down, spool failed: %s)", len(rows), exc
+            )
+            return False
+        _log.error(
+            "llmobserve collector: store unavailable at shutdown; %d accepted spans saved to %s "
+            "and stored at the next start",
+            len(rows),
+            path,
+        )
+        return True
+
+    def _restore_spool(self) -> None:
+        """Store the spans a previous run spooled; a file is removed only once stored."""
+        directory = self.config.spool_path()
+        if not os.path.isdir(directory):
+            return
+        for name in sorted(os.listdir(directory)):
+            if not name.endswith(".jsonl"):
+                continue
+            path = os.path.join(directory, name)
+            try:
+                with open(path, encoding="utf-8") as spool:
+                    rows = [json.loads(line) for line in spool if line.strip()]
+                insert_spans(self._insert_client, rows)
+            except Exception as exc:  # keep the file for the next start; serve meanwhile
+                _log.error("llmobserve collector: could not store spooled spans from %s: %s", path, exc)
+                continue
+            self.seen.add_all(bytes.fromhex(row[1]) + bytes.fromhex(row[2]) for row in rows)
+            os.remove(path)
+            _log.warning(
+                "llmobserve collector: stored %d spans spooled by a previous run (%s)", len(rows), name
+            )
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -176,16 +249,25 @@ class Collector:
 
     async def _body(self, request: Request) -> bytes:
         limit = self.config.max_body_bytes
+        # An oversized body is still read (and dropped) up to a few times the limit: a server that
+        # answers while the client is still sending makes the client see a reset connection, not
+        # the 413. Past that bound, the connection is cut.
+        drain_limit = 4 * limit
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > limit:
+        if length and length.isdigit() and int(length) > drain_limit:
             raise PayloadTooLarge(f"request body over {limit} bytes")
         chunks = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise PayloadTooLarge(f"request body over {limit} bytes")
+                chunks.clear()
+                if size > drain_limit:
+                    break
+                continue
             chunks.append(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body over {limit} bytes")
         return decompress(b"".join(chunks), request.headers.get("content-encoding"), limit)
 
     @staticmethod
@@ -239,7 +321,11 @@ class Collector:
             return self._error(media, exc.status, str(exc))
         except ClientDisconnect:
             return Response(status_code=400)
-        empty = ExportMetricsServiceResponse() if request.url.path.endswith("metrics") else ExportLogsServiceResponse()
+        empty = (
+            ExportMetricsServiceResponse()
+            if request.url.path.endswith("metrics")
+            else ExportLogsServiceResponse()
+        )
         return Response(encode_message(empty, media), 200, media_type=media)
 
     async def health(self, request: Request) -> Response:

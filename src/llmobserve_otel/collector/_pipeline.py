@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from llmobserve_otel.collector._validate import check_attributes
-from llmobserve_otel.store._rows import attributes_dict, resource_fields, span_row, string_map
+from llmobserve_otel.store._rows import attributes_and_strings, resource_fields, span_row, string_map
 
 __all__ = ("Batch", "Pricer", "request_rows")
 
@@ -30,7 +31,7 @@ _MAX_ERRORS = 5
 class Batch:
     """What a request turned into."""
 
-    rows: list[list[Any]] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
     keys: list[bytes] = field(default_factory=list)
     """trace_id + span_id of each row, to remember once the rows are accepted."""
     rejected: int = 0
@@ -85,12 +86,12 @@ def request_rows(
                     batch.duplicates += 1
                     continue
                 in_request.add(key)
-                attributes = attributes_dict(span.attributes)
-                check_attributes(attributes, f"span {index} ({span.name!r})")
-                if pricer is not None and any(k.startswith(_PRICEABLE_PREFIXES) for k in attributes):
+                attributes, strings = attributes_and_strings(span.attributes)
+                check_attributes(attributes, span.name, index)
+                if pricer is not None and any(map(str.startswith, attributes, repeat(_PRICEABLE_PREFIXES))):
                     added = pricer(attributes, span.start_time_unix_nano)
                     if added:
-                        attributes.update(added)
+                        strings.update(string_map(added))
                 batch.rows.append(
                     span_row(
                         span,
@@ -98,7 +99,7 @@ def request_rows(
                         resource_attributes=resource_attributes,
                         scope_name=scope_name,
                         scope_version=scope_version,
-                        span_attributes=string_map(attributes),
+                        span_attributes=strings,
                     )
                 )
                 batch.keys.append(key)

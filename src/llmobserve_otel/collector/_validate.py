@@ -9,7 +9,8 @@ fault shows up where it was made.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from itertools import repeat
 from typing import Any
 
 from llmobserve_otel import semconv as sc
@@ -67,30 +68,47 @@ _COUNTS = (
     sc.GEN_AI_USAGE_COMPLETION_TOKENS,
 )
 
-_RULES: dict[str, Callable[[Any], str | None]] = {
-    sc.COST_USD: _amount,
-    **{key: _string for key in _STRINGS},
-    **{key: _count for key in _COUNTS},
-}
+_STRING_KEYS = frozenset(_STRINGS)
+_COUNT_KEYS = frozenset(_COUNTS)
+_AMOUNT_KEYS = frozenset({sc.COST_USD})
+_PINNED_KEYS = _STRING_KEYS | _COUNT_KEYS | _AMOUNT_KEYS
 # Diagnostics that share the usage prefix but are not quantities.
 _NOT_UNITS = frozenset({sc.USAGE_INCOMPLETE, sc.USAGE_STATUS})
 
 
-def check_attributes(attributes: Mapping[str, Any], where: str) -> None:
+def check_attributes(attributes: Mapping[str, Any], span_name: str, index: int) -> None:
     """Raise InvalidAttributeError when a pinned attribute has the wrong type.
 
     Args:
         attributes: the span's attributes as Python values.
-        where: names the span in the message (e.g. `span 3 ('chat gpt-4o')`).
+        span_name, index: name the span in the message (`span 3 ('chat gpt-4o'): ...`).
     """
-    for key, value in attributes.items():
-        rule = _RULES.get(key)
-        if rule is None:
-            if not key.startswith(sc.USAGE_PREFIX) or key in _NOT_UNITS:
+    # Runs for every span, so the common case stays in C: one set intersection finds the pinned
+    # keys present, exact type checks pass the well-formed values, and one map/any scan looks
+    # for usage units. Only a suspicious value goes through the rule functions.
+    for key in _PINNED_KEYS.intersection(attributes):
+        value = attributes[key]
+        kind = type(value)
+        if kind is str:
+            if key in _STRING_KEYS:
                 continue
-            rule = _amount
-        expected = rule(value)
-        if expected is not None:
-            raise InvalidAttributeError(
-                f"{where}: attribute {key!r} must be {expected}, got {type(value).__name__} {value!r:.60}"
-            )
+        elif kind is int:
+            if value >= 0 and key not in _STRING_KEYS:
+                continue
+        elif kind is float and key in _AMOUNT_KEYS and 0 <= value < math.inf:
+            continue
+        _check(key, value, span_name, index)
+    if any(map(str.startswith, attributes, repeat(sc.USAGE_PREFIX))):
+        for key, value in attributes.items():
+            if key.startswith(sc.USAGE_PREFIX) and key not in _NOT_UNITS and _amount(value) is not None:
+                _check(key, value, span_name, index)
+
+
+def _check(key: str, value: Any, span_name: str, index: int) -> None:
+    rule = _string if key in _STRING_KEYS else _count if key in _COUNT_KEYS else _amount
+    expected = rule(value)
+    if expected is not None:
+        raise InvalidAttributeError(
+            f"span {index} ({span_name!r}): attribute {key!r} must be {expected}, "
+            f"got {type(value).__name__} {value!r:.60}"
+        )

@@ -51,7 +51,7 @@ class Writer:
         self._flush_interval = flush_interval
         self._max_queue = max_queue
         self._retry_max_delay = retry_max_delay
-        self._queue: deque[list[Any]] = deque()
+        self._queue: deque[Sequence[Any]] = deque()
         self._queued = 0  # spans in _queue
         self._in_flight = 0  # spans taken by the thread, not yet inserted
         self._oldest: float | None = None  # monotonic time the oldest queued span arrived
@@ -59,11 +59,12 @@ class Writer:
         self._stopping = False
         self._failing: str | None = None
         self._inserted = 0
+        self._unstored: list[Any] = []  # the in-flight batch the thread gave up on at shutdown
         self._thread: threading.Thread | None = None
 
     # --- receiver side ---
 
-    def submit(self, rows: list[list[Any]]) -> bool:
+    def submit(self, rows: Sequence[Any]) -> bool:
         """Queue `rows` (all or nothing); False when the queue is full, failing or stopping."""
         if not rows:
             return True
@@ -111,16 +112,22 @@ class Writer:
             self._cond.notify()
         if self._thread is not None:
             self._thread.join(timeout)
-        drained = self.pending == 0
-        if not drained:
-            _log.error(
-                "llmobserve collector: %d accepted spans could not be stored: %s", self.pending, self._failing
-            )
-        return drained
+        return self.pending == 0
+
+    def leftover(self) -> list[Any]:
+        """Rows accepted but not stored, once `stop()` gave up on a failing store (else empty).
+
+        Only meaningful after `stop()`: the caller saves them elsewhere rather than lose them.
+        """
+        with self._cond:
+            rows = list(self._unstored)
+            for batch in self._queue:
+                rows.extend(batch)
+            return rows
 
     # --- insert thread ---
 
-    def _take(self) -> list[list[Any]] | None:
+    def _take(self) -> list[Any] | None:
         """Wait for a batch that is due; None when stopping with nothing left."""
         with self._cond:
             while True:
@@ -135,7 +142,7 @@ class Writer:
                 else:
                     wait = None
                 self._cond.wait(wait)
-            rows: list[list[Any]] = []
+            rows: list[Any] = []
             while self._queue and len(rows) < self._batch_size:
                 rows.extend(self._queue.popleft())
             self._queued -= len(rows)
@@ -159,7 +166,11 @@ class Writer:
                     if first:
                         _log.error("llmobserve collector: insert failed, retrying: %s", self._failing)
                     if self._stopping and delay >= self._retry_max_delay:
-                        return  # give up on shutdown only after a full backoff cycle
+                        # Give up on shutdown only after a full backoff cycle; `leftover()` hands
+                        # the rows to the caller.
+                        with self._cond:
+                            self._unstored = rows
+                        return
                     time.sleep(delay)
                     delay = min(delay * 2, self._retry_max_delay)
                     continue

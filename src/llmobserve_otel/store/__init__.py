@@ -18,12 +18,14 @@ from llmobserve_otel.store._client import (
     insert_spans,
     open_store,
     parse_url,
+    rebuild_rollups,
     resolve_url,
 )
 from llmobserve_otel.store._queries import GROUPINGS, ReportQuery, report_rows, section_rows
 from llmobserve_otel.store._schema import (
     COSTS_HOURLY_TABLE,
     COSTS_TABLE,
+    COSTS_TRACES_TABLE,
     TRACE_ID_TS_TABLE,
     TRACES_INSERT_COLUMNS,
     TRACES_INSERT_TYPES,
@@ -35,6 +37,7 @@ from llmobserve_otel.store._schema import (
 __all__ = (
     "COSTS_HOURLY_TABLE",
     "COSTS_TABLE",
+    "COSTS_TRACES_TABLE",
     "DEFAULT_URL",
     "ENV_URL",
     "GROUPINGS",
@@ -53,6 +56,7 @@ __all__ = (
     "insert_spans",
     "open_store",
     "parse_url",
+    "rebuild_rollups",
     "report_rows",
     "resolve_url",
     "schema_statements",

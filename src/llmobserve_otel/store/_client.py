@@ -27,6 +27,7 @@ from llmobserve_otel.store._schema import (
     TRACES_INSERT_TYPES,
     TRACES_TABLE,
     SchemaOptions,
+    rebuild_rollup_statements,
     schema_statements,
 )
 
@@ -45,6 +46,7 @@ __all__ = (
     "insert_spans",
     "open_store",
     "parse_url",
+    "rebuild_rollups",
     "resolve_url",
 )
 
@@ -193,6 +195,12 @@ def open_store(url: str, *, create: bool = True, schema: bool = True, check_lock
 def ensure_schema(client: Client, options: SchemaOptions | None = None) -> None:
     """Create every table and view that is missing; safe to run on every start."""
     for statement in schema_statements(options):
+        client.command(statement)
+
+
+def rebuild_rollups(client: Client, options: SchemaOptions | None = None) -> None:
+    """Refill the rollups from the deduplicated cost table (see `rebuild_rollup_statements`)."""
+    for statement in rebuild_rollup_statements(options):
         client.command(statement)
 
 

@@ -1,10 +1,10 @@
 """The report's SQL over the cost views, shared by the CLI report and the collector's query API.
 
-Aggregates read whole hours from `llmobserve_costs_hourly` (small, fast) and only the partial
-hours at the edges of a `since/until` window from `llmobserve_costs FINAL` (exact, deduplicated),
-so a report over a month costs a scan of the rollup, not of every call. Per-trace questions
-(`by=trace`, a trace's section tree) read `llmobserve_costs FINAL` directly, where the trace id
-bloom index applies.
+Aggregates read whole hours from a rollup (`llmobserve_costs_hourly`, or `llmobserve_costs_traces`
+for `by=trace`) and only the partial hours at the edges of a `since/until` window from
+`llmobserve_costs FINAL` (exact, deduplicated), so a report over a month costs a scan of the
+rollup, not of every call. One trace's section tree reads `llmobserve_costs FINAL` directly,
+where the trace id index applies.
 
 Every function returns plain JSON-able rows; rendering lives in the CLI.
 """
@@ -17,7 +17,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from llmobserve_otel import semconv as sc
-from llmobserve_otel.store._schema import COSTS_HOURLY_TABLE, COSTS_TABLE, ident, literal
+from llmobserve_otel.store._schema import (
+    COSTS_HOURLY_TABLE,
+    COSTS_TABLE,
+    COSTS_TRACES_TABLE,
+    ident,
+    literal,
+)
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -113,8 +119,8 @@ def _sources(query: ReportQuery, columns: Sequence[str], params: dict[str, Any])
     raw_sums = "toUInt64(1) AS n_calls, " + _inner(_SUMS[1:])
     rollup_sums = _inner(_SUMS)
 
-    use_rollup = query.by != "trace" and query.trace_id is None
-    if not use_rollup:
+    # One trace's calls: the trace id index on the cost table finds them directly.
+    if query.trace_id is not None:
         where = _where([*filters, *_raw_window(query.since_ns, query.until_ns, params, "")])
         return f"SELECT {dims}, {raw_sums} FROM {ident(COSTS_TABLE)} FINAL{where}"
 
@@ -133,7 +139,8 @@ def _sources(query: ReportQuery, columns: Sequence[str], params: dict[str, Any])
     if hi is not None:
         params["hour_hi"] = hi // 1_000_000_000
         hour_filters.append("hour < toDateTime({hour_hi:UInt32}, 'UTC')")
-    parts.append(f"SELECT {dims}, {rollup_sums} FROM {ident(COSTS_HOURLY_TABLE)}{_where(hour_filters)}")
+    rollup = COSTS_TRACES_TABLE if query.by == "trace" else COSTS_HOURLY_TABLE
+    parts.append(f"SELECT {dims}, {rollup_sums} FROM {ident(rollup)}{_where(hour_filters)}")
     if lo is not None and query.since_ns is not None and query.since_ns < lo:
         window = _raw_window(query.since_ns, lo, params, "_head")
         parts.append(
@@ -170,17 +177,28 @@ def _aggregate_sql(query: ReportQuery, columns: Sequence[str], params: dict[str,
     dims = ", ".join(columns)
     priced = literal(sc.STATUS_PRICED)
     sums = ",\n    ".join(f"sum(n_{name}) AS {name}" for name in _SUMS)
+    sources = _sources(query, columns, params)
+    where = ""
+    if query.limit:
+        params["limit"] = query.limit
+        if query.by == "trace":
+            # Top traces in two passes: rank every trace on its cost alone (cheap), then total
+            # the few winners in full; totalling every token count and unit map of a month of
+            # traces only to keep twenty would dominate the query.
+            where = (
+                f"\nWHERE trace_id IN (SELECT trace_id FROM (\n{sources}\n) GROUP BY trace_id"
+                " ORDER BY sum(n_cost_usd) DESC, sum(n_calls) DESC, trace_id LIMIT {limit:UInt64})"
+            )
     sql = f"""SELECT {dims},
     {sums},
     sumIf(n_calls, n_cost_status != {priced}) AS unpriced_calls,
     sumMap(n_units) AS units
 FROM (
-{_sources(query, columns, params)}
-)
+{sources}
+){where}
 GROUP BY {dims}
 ORDER BY cost_usd DESC, calls DESC, {dims}"""
     if query.limit:
-        params["limit"] = query.limit
         sql += "\nLIMIT {limit:UInt64}"
     return sql
 
@@ -192,7 +210,7 @@ def _rows(
     names = result.column_names
     out = []
     for values in result.result_rows:
-        raw = dict(zip(names, values))
+        raw = dict(zip(names, values, strict=True))
         row: dict[str, Any] = {"key": raw[columns[0]]}
         for extra in columns[1:]:
             row[extra] = raw[extra]

@@ -23,6 +23,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 __all__ = (
     "SERVICE_NAME",
     "attribute_string",
+    "attributes_and_strings",
     "attributes_dict",
     "span_row",
     "string_map",
@@ -57,7 +58,37 @@ def python_value(value: AnyValue) -> Any:
 
 def attributes_dict(attributes: Iterable[KeyValue]) -> dict[str, Any]:
     """OTLP key-values as a dict of Python values; a repeated key keeps its last value (as pdata)."""
-    return {kv.key: python_value(kv.value) for kv in attributes}
+    return attributes_and_strings(attributes)[0]
+
+
+def attributes_and_strings(attributes: Iterable[KeyValue]) -> tuple[dict[str, Any], dict[str, str]]:
+    """OTLP key-values as (Python values, pdata AsString renderings), in one pass.
+
+    The hot loop of ingestion, run for every attribute of every span. Reading `string_value`
+    first costs one attribute access and settles the common case (a non-empty string); only the
+    rest pay for `WhichOneof`, and only arrays and maps recurse.
+    """
+    values: dict[str, Any] = {}
+    strings: dict[str, str] = {}
+    for kv in attributes:
+        value = kv.value
+        text = value.string_value
+        key = kv.key
+        if text:
+            values[key] = strings[key] = text
+            continue
+        kind = value.WhichOneof("value")
+        if kind == "int_value":
+            number = value.int_value
+            values[key] = number
+            strings[key] = str(number)
+        elif kind == "string_value" or kind is None:
+            values[key] = "" if kind else None
+            strings[key] = ""
+        else:
+            values[key] = python = python_value(value)
+            strings[key] = attribute_string(python)
+    return values, strings
 
 
 def format_double(value: float) -> str:
@@ -138,6 +169,10 @@ def _proto_string_map(attributes: Iterable[KeyValue]) -> dict[str, str]:
     }
 
 
+_NO_EVENTS: tuple[tuple[()], ...] = ((), (), ())
+_NO_LINKS: tuple[tuple[()], ...] = ((), (), (), ())
+
+
 def _hex_id(raw: bytes) -> str:
     # traceutil.TraceIDToHexOrEmptyString: the all-zero id is written as ''.
     return raw.hex() if raw.strip(b"\x00") else ""
@@ -151,19 +186,17 @@ def span_row(
     scope_name: str,
     scope_version: str,
     span_attributes: Mapping[str, str],
-) -> list[Any]:
+) -> tuple[Any, ...]:
     """One `otel_traces` row in `TRACES_INSERT_COLUMNS` order.
 
     `span_attributes` is passed in (already rendered as strings) because the collector adds the
     cost attributes to a span before it is stored; everything else comes from `span`.
     """
     start = span.start_time_unix_nano
-    events = span.events
-    links = span.links
     status = span.status
     kind = span.kind
     code = status.code
-    return [
+    head = (
         start,
         _hex_id(span.trace_id),
         _hex_id(span.span_id),
@@ -179,14 +212,29 @@ def span_row(
         max(0, span.end_time_unix_nano - start),
         _STATUS_CODES[code] if 0 <= code < len(_STATUS_CODES) else _STATUS_CODES[0],
         status.message,
-        [e.time_unix_nano for e in events],
-        [e.name for e in events],
-        [_proto_string_map(e.attributes) for e in events],
-        [_hex_id(link.trace_id) for link in links],
-        [_hex_id(link.span_id) for link in links],
-        [link.trace_state for link in links],
-        [_proto_string_map(link.attributes) for link in links],
-    ]
+    )
+    # Most spans have neither events nor links: skip the seven generators for them. Tuples, and
+    # one shared empty tuple, because a queue of rows made of lists would keep the garbage
+    # collector busy traversing them (tuples of strings and dicts of strings are not tracked).
+    events = span.events
+    if events:
+        head += (
+            tuple(e.time_unix_nano for e in events),
+            tuple(e.name for e in events),
+            tuple(_proto_string_map(e.attributes) for e in events),
+        )
+    else:
+        head += _NO_EVENTS
+    links = span.links
+    if links:
+        return (
+            *head,
+            tuple(_hex_id(link.trace_id) for link in links),
+            tuple(_hex_id(link.span_id) for link in links),
+            tuple(link.trace_state for link in links),
+            tuple(_proto_string_map(link.attributes) for link in links),
+        )
+    return head + _NO_LINKS
 
 
 def resource_fields(attributes: Iterable[KeyValue]) -> tuple[str, dict[str, str]]:

@@ -13,18 +13,23 @@ llmobserve_costs_mv            ... filled from otel_traces
 llmobserve_costs_hourly        hour x service x customer x provider x model x operation x section
                                x status rollup (AggregatingMergeTree) ...
 llmobserve_costs_hourly_mv     ... filled from llmobserve_costs (views cascade on insert)
+llmobserve_costs_traces        hour x customer x trace x status rollup, for "most expensive traces" ...
+llmobserve_costs_traces_mv     ... filled from llmobserve_costs
 ```
 
 Duplicates. An OTLP retry re-sends spans that may already be stored. `llmobserve_costs` is a
 ReplacingMergeTree whose sorting key ends with (trace_id, span_id), so any number of copies of a
 call collapse to one row on merge and `FINAL` reads are exact whatever wrote them. A rollup fed by
 a materialized view cannot be fixed up after the fact (the view sees inserted blocks, not merged
-state), so it stays right by never receiving a duplicate: the local collector drops spans it has
-already accepted (a recent window primed from the store at start-up) before they reach
-ClickHouse. The report reads whole hours from the rollup and the partial hours at the edges of
-`--since/--until` from `llmobserve_costs FINAL`. For a cluster, rows are sharded by trace id so
-copies of a span land on the same shard and replica-level block deduplication drops identical
-retried inserts.
+state), so the rollups stay right by never receiving a copy: the local collector drops spans it
+has already accepted (a recent window, primed from the store at start-up, plus the copies inside
+one request) before they reach ClickHouse. The report reads whole hours from the rollups and the
+partial hours at the edges of `--since/--until`, and one trace's tree, from
+`llmobserve_costs FINAL`. Other writers (rotel, otelcol-contrib) retry an insert with the same
+block, which ClickHouse's block deduplication drops on Replicated tables; rows are sharded by
+trace id so copies of a span meet on one shard. What could still reach a rollup twice is a span
+re-exported to a different collector instance after its window forgot it; `FINAL` reads of
+`llmobserve_costs` stay exact in every case, and `rebuild_rollups()` refills the rollups from them.
 
 Cluster mode (`cluster=NAME`): every table becomes `<name>_local` with the Replicated engine
 variant `ON CLUSTER`, the views attach to the local tables (so they run on the shard that
@@ -41,11 +46,14 @@ from llmobserve_otel import semconv as sc
 __all__ = (
     "COSTS_HOURLY_TABLE",
     "COSTS_TABLE",
+    "COSTS_TRACES_TABLE",
+    "ROLLUPS",
     "TRACES_INSERT_COLUMNS",
     "TRACES_INSERT_TYPES",
     "TRACES_TABLE",
     "TRACE_ID_TS_TABLE",
     "SchemaOptions",
+    "rebuild_rollup_statements",
     "schema_statements",
 )
 
@@ -53,6 +61,7 @@ TRACES_TABLE = "otel_traces"
 TRACE_ID_TS_TABLE = "otel_traces_trace_id_ts"
 COSTS_TABLE = "llmobserve_costs"
 COSTS_HOURLY_TABLE = "llmobserve_costs_hourly"
+COSTS_TRACES_TABLE = "llmobserve_costs_traces"
 
 # The contrib exporter's insert column list (internal/sqltemplates/traces_insert.sql), in order.
 TRACES_INSERT_COLUMNS: tuple[str, ...] = (
@@ -80,26 +89,28 @@ TRACES_INSERT_COLUMNS: tuple[str, ...] = (
     "Links.Attributes",
 )
 
-_ATTRS = "Map(LowCardinality(String), String)"
-# Their ClickHouse types (flattened Nested columns are arrays), so an insert needs no DESCRIBE.
+_ATTRS = "Map(String, String)"
+# The types rows are sent with (flattened Nested columns are arrays), so an insert needs no
+# DESCRIBE. Plain String where the table says LowCardinality(String): ClickHouse converts on
+# insert, and building LowCardinality dictionaries in Python would cost about 40% of the insert.
 TRACES_INSERT_TYPES: tuple[str, ...] = (
     "DateTime64(9)",
     "String",
     "String",
     "String",
     "String",
-    "LowCardinality(String)",
-    "LowCardinality(String)",
-    "LowCardinality(String)",
+    "String",
+    "String",
+    "String",
     _ATTRS,
     "String",
     "String",
     _ATTRS,
     "UInt64",
-    "LowCardinality(String)",
+    "String",
     "String",
     "Array(DateTime64(9))",
-    "Array(LowCardinality(String))",
+    "Array(String)",
     f"Array({_ATTRS})",
     "Array(String)",
     "Array(String)",
@@ -139,7 +150,8 @@ class _Names:
     def __init__(self, options: SchemaOptions) -> None:
         self.options = options
         self.db = ident(options.database)
-        self.on_cluster = f"ON CLUSTER {ident(options.cluster)}" if options.cluster else ""
+        # With its leading space, so statements read the same with and without a cluster.
+        self.on_cluster = f" ON CLUSTER {ident(options.cluster)}" if options.cluster else ""
 
     def local(self, table: str) -> str:
         """The table rows are written to by views and merged in."""
@@ -163,7 +175,7 @@ class _Names:
         """A Distributed table named `table` over `<table>_local` on every shard."""
         assert self.options.cluster is not None
         return (
-            f"CREATE TABLE IF NOT EXISTS {self.q(table)} {self.on_cluster}\n"
+            f"CREATE TABLE IF NOT EXISTS {self.q(table)}{self.on_cluster}\n"
             f"AS {self.q(self.local(table))}\n"
             f"ENGINE = Distributed({literal(self.options.cluster)}, {literal(self.options.database)}, "
             f"{literal(self.local(table))}, {sharding_key})"
@@ -173,7 +185,7 @@ class _Names:
 def _traces_table(n: _Names) -> str:
     # Verbatim from the contrib exporter's internal/sqltemplates/traces_table.sql (bloom-filter
     # branch, which every ClickHouse version accepts); only names, engine and TTL are filled in.
-    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(TRACES_TABLE))} {n.on_cluster} (
+    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(TRACES_TABLE))}{n.on_cluster} (
     Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     TraceId String CODEC(ZSTD(1)),
     SpanId String CODEC(ZSTD(1)),
@@ -219,7 +231,7 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1"""
 
 def _trace_id_ts_table(n: _Names) -> str:
     # contrib internal/sqltemplates/traces_id_ts_lookup_table.sql
-    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(TRACE_ID_TS_TABLE))} {n.on_cluster} (
+    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(TRACE_ID_TS_TABLE))}{n.on_cluster} (
     TraceId String CODEC(ZSTD(1)),
     Start SimpleAggregateFunction(min, DateTime) CODEC(ZSTD(1)),
     End SimpleAggregateFunction(max, DateTime) CODEC(ZSTD(1))
@@ -232,7 +244,7 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1"""
 
 def _trace_id_ts_view(n: _Names) -> str:
     # contrib internal/sqltemplates/traces_id_ts_lookup_mv.sql
-    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(TRACE_ID_TS_TABLE + "_mv")} {n.on_cluster}
+    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(TRACE_ID_TS_TABLE + "_mv")}{n.on_cluster}
 TO {n.q(n.local(TRACE_ID_TS_TABLE))}
 AS SELECT
     TraceId,
@@ -244,10 +256,10 @@ GROUP BY TraceId"""
 
 
 def _costs_table(n: _Names) -> str:
-    # Sorting key: the day first (reports filter on time; a retried span keeps its timestamp, so
-    # its copies share the day), then the span identity that ReplacingMergeTree collapses on.
+    # Sorting key: the hour first (reports read partial hours from here; a retried span keeps its
+    # timestamp, so its copies share the hour), then the span identity ReplacingMergeTree collapses.
     # cost_usd is a Decimal so sums are exact: no float drift between the report and a test.
-    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(COSTS_TABLE))} {n.on_cluster} (
+    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(COSTS_TABLE))}{n.on_cluster} (
     timestamp DateTime64(9, 'UTC') CODEC(Delta(8), ZSTD(1)),
     trace_id String CODEC(ZSTD(1)),
     span_id String CODEC(ZSTD(1)),
@@ -271,7 +283,7 @@ def _costs_table(n: _Names) -> str:
     INDEX idx_customer customer TYPE bloom_filter(0.01) GRANULARITY 1
 ) ENGINE = {n.engine("ReplacingMergeTree")}
 PARTITION BY toYYYYMM(timestamp)
-ORDER BY (toDate(timestamp), trace_id, span_id)
+ORDER BY (toStartOfHour(timestamp), trace_id, span_id)
 {n.ttl("toDateTime(timestamp)")}
 SETTINGS index_granularity = 8192"""
 
@@ -325,12 +337,13 @@ def _costs_view(n: _Names) -> str:
         f"if({_attr(sc.CUSTOMER_ID)} != '', {_attr(sc.CUSTOMER_ID)}, "
         f"ResourceAttributes[{literal(sc.CUSTOMER_ID)}])"
     )
+    # A cost without a status was priced by its caller; neither means nobody priced the call
+    # (pricing off everywhere): '' then, which the report counts among the unpriced calls.
     status = (
         f"if({_attr(sc.COST_STATUS)} != '', {_attr(sc.COST_STATUS)}, "
-        f"if(mapContains(SpanAttributes, {literal(sc.COST_USD)}), {literal(sc.STATUS_PRICED)}, "
-        f"{literal(sc.STATUS_NO_USAGE)}))"
+        f"if(mapContains(SpanAttributes, {literal(sc.COST_USD)}), {literal(sc.STATUS_PRICED)}, ''))"
     )
-    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(COSTS_TABLE + "_mv")} {n.on_cluster}
+    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(COSTS_TABLE + "_mv")}{n.on_cluster}
 TO {n.q(n.local(COSTS_TABLE))}
 AS SELECT
     Timestamp AS timestamp,
@@ -356,37 +369,57 @@ FROM {n.q(n.local(TRACES_TABLE))}
 WHERE {_is_call()}"""
 
 
-def _hourly_table(n: _Names) -> str:
-    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(COSTS_HOURLY_TABLE))} {n.on_cluster} (
-    hour DateTime('UTC') CODEC(Delta(4), ZSTD(1)),
-    service LowCardinality(String),
-    customer LowCardinality(String),
-    provider LowCardinality(String),
-    model LowCardinality(String),
-    operation LowCardinality(String),
-    section_path String,
-    cost_status LowCardinality(String),
-    calls SimpleAggregateFunction(sum, UInt64),
+_SUMS = """    calls SimpleAggregateFunction(sum, UInt64),
     cost_usd SimpleAggregateFunction(sum, Decimal(38, 12)),
     input_tokens SimpleAggregateFunction(sum, UInt64),
     output_tokens SimpleAggregateFunction(sum, UInt64),
     cache_read_tokens SimpleAggregateFunction(sum, UInt64),
     cache_creation_tokens SimpleAggregateFunction(sum, UInt64),
     reasoning_tokens SimpleAggregateFunction(sum, UInt64),
-    units SimpleAggregateFunction(sumMap, Map(String, Float64))
+    units SimpleAggregateFunction(sumMap, Map(String, Float64))"""
+
+# Rollup table -> its dimensions besides the hour, in sorting-key order (customer first: the
+# report's one filter). Traces get their own rollup: "the most expensive traces" over a month
+# would otherwise aggregate every call of the month.
+ROLLUPS: dict[str, tuple[str, ...]] = {
+    COSTS_HOURLY_TABLE: (
+        "customer",
+        "service",
+        "provider",
+        "model",
+        "operation",
+        "section_path",
+        "cost_status",
+    ),
+    COSTS_TRACES_TABLE: ("customer", "trace_id", "cost_status"),
+}
+_DIM_TYPES = {"section_path": "String", "trace_id": "String"}
+
+
+def _rollup_table(n: _Names, table: str) -> str:
+    dims = ROLLUPS[table]
+    columns = "".join(f"    {d} {_DIM_TYPES.get(d, 'LowCardinality(String)')},\n" for d in dims)
+    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(table))}{n.on_cluster} (
+    hour DateTime('UTC') CODEC(Delta(4), ZSTD(1)),
+{columns}{_SUMS}
 ) ENGINE = {n.engine("AggregatingMergeTree")}
 PARTITION BY toYYYYMM(hour)
-ORDER BY (hour, customer, service, provider, model, operation, section_path, cost_status)
+ORDER BY (hour, {", ".join(dims)})
 {n.ttl("hour")}
 SETTINGS index_granularity = 8192"""
 
 
-def _hourly_view(n: _Names) -> str:
-    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(COSTS_HOURLY_TABLE + "_mv")} {n.on_cluster}
-TO {n.q(n.local(COSTS_HOURLY_TABLE))}
-AS SELECT
+def _rollup_view(n: _Names, table: str) -> str:
+    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(table + "_mv")}{n.on_cluster}
+TO {n.q(n.local(table))}
+AS {_rollup_select(n, table, "")}"""
+
+
+def _rollup_select(n: _Names, table: str, final: str) -> str:
+    dims = ", ".join(ROLLUPS[table])
+    return f"""SELECT
     toStartOfHour(timestamp, 'UTC') AS hour,
-    service, customer, provider, model, operation, section_path, cost_status,
+    {dims},
     toUInt64(count()) AS calls,
     sum(cost_usd) AS cost_usd,
     sum(input_tokens) AS input_tokens,
@@ -395,15 +428,31 @@ AS SELECT
     sum(cache_creation_tokens) AS cache_creation_tokens,
     sum(reasoning_tokens) AS reasoning_tokens,
     sumMap(units) AS units
-FROM {n.q(n.local(COSTS_TABLE))}
-GROUP BY hour, service, customer, provider, model, operation, section_path, cost_status"""
+FROM {n.q(n.local(COSTS_TABLE))}{final}
+GROUP BY hour, {dims}"""
+
+
+def rebuild_rollup_statements(options: SchemaOptions | None = None) -> list[str]:
+    """Statements that refill every rollup from `llmobserve_costs FINAL` (single node).
+
+    For a store whose rollups saw copies of spans (written by several collectors without a
+    shared window): the cost table's deduplicated rows are the truth. Stop writers first.
+    """
+    n = _Names(options or SchemaOptions())
+    if n.options.cluster:
+        raise ValueError("rebuild the rollups shard by shard on a cluster")
+    statements = []
+    for table in ROLLUPS:
+        statements.append(f"TRUNCATE TABLE {n.q(table)}")
+        statements.append(f"INSERT INTO {n.q(table)}\n{_rollup_select(n, table, ' FINAL')}")
+    return statements
 
 
 def schema_statements(options: SchemaOptions | None = None) -> list[str]:
     """Every DDL statement of the store, in creation order; each is idempotent (IF NOT EXISTS)."""
     n = _Names(options or SchemaOptions())
     cluster = n.options.cluster is not None
-    statements = [f"CREATE DATABASE IF NOT EXISTS {n.db} {n.on_cluster}".rstrip()]
+    statements = [f"CREATE DATABASE IF NOT EXISTS {n.db}{n.on_cluster}".rstrip()]
     # Tables before the views that write into them, the source table before views reading it.
     statements.append(_traces_table(n))
     if cluster:
@@ -415,12 +464,13 @@ def schema_statements(options: SchemaOptions | None = None) -> list[str]:
     statements.append(_costs_table(n))
     if cluster:
         statements.append(n.distributed(COSTS_TABLE, "cityHash64(trace_id)"))
-    statements.append(_hourly_table(n))
-    if cluster:
-        statements.append(n.distributed(COSTS_HOURLY_TABLE, "rand()"))
-    # The hourly view before the cost view: once the cost view exists, inserts flow into the cost
-    # table and must already cascade into the rollup.
-    statements.append(_hourly_view(n))
+    for table in ROLLUPS:
+        statements.append(_rollup_table(n, table))
+        if cluster:
+            statements.append(n.distributed(table, "rand()"))
+    # The rollup views before the cost view: once the cost view exists, inserts flow into the cost
+    # table and must already cascade into the rollups.
+    statements.extend(_rollup_view(n, table) for table in ROLLUPS)
     statements.append(_costs_view(n))
     return [_tidy(s) for s in statements]
 
