@@ -286,12 +286,15 @@ class Collector:
         media = JSON
         try:
             media = media_type(request.headers.get("content-type"))
+            # The body is read (bounded) before any refusal: answering while the client is still
+            # sending makes it see a reset connection instead of our status.
+            body = await self._body(request)
             if not self._authorized(request):
                 return self._error(media, 401, "missing or wrong bearer token")
             refused = self._unavailable(media)
             if refused is not None:
                 return refused
-            export = decode_traces(await self._body(request), media)
+            export = decode_traces(body, media)
             batch = request_rows(export, pricer=self.pricer, seen=self.seen)
         except OtlpError as exc:
             return self._error(media, exc.status, str(exc))
@@ -314,9 +317,9 @@ class Collector:
         media = JSON
         try:
             media = media_type(request.headers.get("content-type"))
+            await self._body(request)
             if not self._authorized(request):
                 return self._error(media, 401, "missing or wrong bearer token")
-            await self._body(request)
         except OtlpError as exc:
             return self._error(media, exc.status, str(exc))
         except ClientDisconnect:
