@@ -1,9 +1,9 @@
 """Zero-code entry points: `opentelemetry-instrument python app.py` gives what `observe()` gives.
 
 `LLMObserveDistro` sets the defaults (OTLP over http/protobuf for traces; metrics and logs off
-unless asked for, since the product is about traces) and keeps our captures outside the stock
-HTTP instrumentations as `opentelemetry-instrument` loads them. `LLMObserveConfigurator` builds
-the TracerProvider exactly as `observe()` does.
+unless asked for, since the product is about traces). `LLMObserveConfigurator` builds the
+TracerProvider exactly as `observe()` does. `post_instrument`, run once every instrumentor has
+loaded, puts our captures back outside the stock HTTP instrumentations.
 """
 
 from __future__ import annotations
@@ -26,19 +26,11 @@ _DEFAULTS = {
 
 
 class LLMObserveDistro(BaseDistro):
-    """Defaults for zero-code use, and capture kept outermost while instrumentors load."""
+    """Defaults for zero-code use (capture order is settled by `post_instrument`)."""
 
     def _configure(self, **kwargs: Any) -> None:
         for key, value in _DEFAULTS.items():
             os.environ.setdefault(key, value)
-
-    def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:
-        try:
-            super().load_instrumentor(entry_point, **kwargs)
-        finally:
-            if entry_point.name in capture.CAPTURES:
-                with internal_errors("distro.reinstall"):
-                    capture.reinstall(entry_point.name)
 
 
 class LLMObserveConfigurator(_BaseConfigurator):
@@ -63,5 +55,4 @@ def post_instrument() -> None:
 
     with internal_errors("distro.post_instrument"):
         observe(instrument_libraries=False)
-        for name in capture.CAPTURES:
-            capture.reinstall(name)
+        capture.instrument(capture.instrumented())
