@@ -8,11 +8,11 @@ import logging
 import os
 import sys
 
+from llmobserve_otel._internal.env import env_flag
 from llmobserve_otel.store import DEFAULT_URL, ENV_URL, StoreError, resolve_url
 
 ENV_TOKEN = "LLMOBSERVE_COLLECTOR_TOKEN"
 ENV_PRICING = "LLMOBSERVE_COLLECTOR_PRICING"
-_FALSE = frozenset({"0", "false", "no", "off"})
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -93,7 +93,7 @@ def cmd(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    pricing = not args.no_pricing and os.environ.get(ENV_PRICING, "true").strip().lower() not in _FALSE
+    pricing = not args.no_pricing and env_flag(ENV_PRICING, default=True)
     try:
         config = CollectorConfig(
             clickhouse_url=resolve_url(args.clickhouse_url),
