@@ -29,7 +29,6 @@ STOCK_INSTRUMENTORS: dict[str, str] = {
     "celery": "opentelemetry.instrumentation.celery:CeleryInstrumentor",
 }
 _LIBRARY_MODULE = {"httpx": "httpx", "httpx2": "httpx2", "requests": "requests", "aiohttp-client": "aiohttp"}
-_CAPTURED = frozenset(_LIBRARY_MODULE)  # libraries with a capture (or baggage guard) of ours
 
 
 def span_processors() -> list[SpanProcessor]:
@@ -97,20 +96,6 @@ class _LazyOTLPExporter:
             self._inner.shutdown()
 
 
-def _new_provider(service_name: str | None, export: bool) -> TracerProvider:
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
-
-    attributes = {"service.name": service_name} if service_name else {}
-    provider = TracerProvider(resource=Resource.create(attributes))  # sampler from OTEL_TRACES_SAMPLER
-    for processor in span_processors():
-        provider.add_span_processor(processor)
-    for exporter in _exporters() if export else ():
-        provider.add_span_processor(BatchSpanProcessor(exporter))
-    return provider
-
-
 def _instrument_stock(name: str) -> None:
     import importlib
 
@@ -155,7 +140,7 @@ def _instrument_library(name: str, stock: bool, capture: bool) -> None:
             _capture.instrument([name])
 
 
-def instrument_libraries(*, stock: bool = True, capture: bool = True) -> None:
+def _hook_libraries(*, stock: bool, capture: bool) -> None:
     """Instrument each supported library when it is imported (now, if it already is).
 
     Deferring to import time keeps `observe()` fast and loads nothing the app does not use.
@@ -164,7 +149,7 @@ def instrument_libraries(*, stock: bool = True, capture: bool = True) -> None:
 
     for name in STOCK_INSTRUMENTORS:
         module = _LIBRARY_MODULE.get(name, name)
-        wrapt.register_post_import_hook(_on_import(name, stock, capture and name in _CAPTURED), module)
+        wrapt.register_post_import_hook(_on_import(name, stock, capture), module)
 
 
 def observe(
@@ -200,35 +185,42 @@ def observe(
         return provider
 
 
+def _add_pipeline(provider: TracerProvider, *, export: bool) -> None:
+    """Our processors, then (when exporting) a batch processor per OTEL_TRACES_EXPORTER exporter."""
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    for processor in span_processors():
+        provider.add_span_processor(processor)
+    for exporter in _exporters() if export else ():
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+
+
 def _configure(
     provider: trace.TracerProvider,
     service_name: str | None,
     capture: bool,
-    instrument_libraries_: bool,
+    instrument_libraries: bool,
     export: bool | None,
 ) -> trace.TracerProvider:
+    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
 
     from llmobserve_otel._internal.propagation import install_guard
 
     if isinstance(provider, TracerProvider):
-        for processor in span_processors():
-            provider.add_span_processor(processor)
-        if export:
-            from opentelemetry.sdk.trace.export import BatchSpanProcessor
-
-            for exporter in _exporters():
-                provider.add_span_processor(BatchSpanProcessor(exporter))
+        _add_pipeline(provider, export=bool(export))  # the app's provider keeps its own exporters
     else:
-        provider = _new_provider(service_name, export is not False)
-        trace.set_tracer_provider(provider)
+        attributes = {"service.name": service_name} if service_name else {}
+        ours = TracerProvider(resource=Resource.create(attributes))  # sampler from OTEL_TRACES_SAMPLER
+        _add_pipeline(ours, export=export is not False)
+        trace.set_tracer_provider(ours)
         provider = trace.get_tracer_provider()  # someone may have won the race to set it
     install_guard()
     if capture:
         from llmobserve_otel import capture as _capture
 
         _capture.configure(provider)
-    instrument_libraries(stock=instrument_libraries_, capture=capture)
+    _hook_libraries(stock=instrument_libraries, capture=capture)
     return provider
 
 
