@@ -13,10 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import wrapt
-from opentelemetry import context
 
 from llmobserve_otel._internal.hosts import is_internal
-from llmobserve_otel._internal.propagation import EXTERNAL_DESTINATION_KEY
+from llmobserve_otel._internal.propagation import external_destination
 
 
 def _external(url: Any) -> bool:
@@ -29,24 +28,14 @@ def _external(url: Any) -> bool:
 
 def _wrap_requests_send(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     request = args[0] if args else kwargs.get("request")
-    if request is None or not _external(request.url):
+    with external_destination(request is not None and _external(request.url)):
         return wrapped(*args, **kwargs)
-    token = context.attach(context.set_value(EXTERNAL_DESTINATION_KEY, True))
-    try:
-        return wrapped(*args, **kwargs)
-    finally:
-        context.detach(token)
 
 
 async def _wrap_aiohttp_request(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     url = args[1] if len(args) > 1 else kwargs.get("str_or_url")
-    if url is None or not _external(url):
+    with external_destination(url is not None and _external(url)):
         return await wrapped(*args, **kwargs)
-    token = context.attach(context.set_value(EXTERNAL_DESTINATION_KEY, True))
-    try:
-        return await wrapped(*args, **kwargs)
-    finally:
-        context.detach(token)
 
 
 class Guard:
