@@ -19,7 +19,7 @@ from typing import Any
 from llmobserve_otel import semconv as sc
 from llmobserve_otel.pricing._llm import LlmPricer, UnknownModelError
 
-__all__ = ("Price", "cost_attributes", "price", "provider_id")
+__all__ = ("TOKEN_COUNT_ATTRIBUTES", "Price", "cost_attributes", "price", "provider_id")
 
 _log = logging.getLogger(__name__)
 _pricer = LlmPricer()
@@ -58,6 +58,10 @@ _TOKEN_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     (sc.USAGE_INPUT_AUDIO_TOKENS, "input_audio_tokens"),
     (sc.USAGE_OUTPUT_AUDIO_TOKENS, "output_audio_tokens"),
 )
+TOKEN_COUNT_ATTRIBUTES: tuple[str, ...] = tuple(
+    attribute for attribute, key in _TOKEN_ATTRIBUTES if key in ("input_tokens", "output_tokens")
+)
+"""Attributes whose presence makes a span a priceable LLM call (input or output tokens, any spelling)."""
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from llmobserve_otel import semconv as sc
 from llmobserve_otel._internal import priced
 from llmobserve_otel._internal.guard import internal_errors
-from llmobserve_otel.pricing import cost_attributes
-
-_USAGE_KEYS = (
-    sc.GEN_AI_USAGE_INPUT_TOKENS,
-    sc.GEN_AI_USAGE_OUTPUT_TOKENS,
-    sc.GEN_AI_USAGE_PROMPT_TOKENS,
-    sc.GEN_AI_USAGE_COMPLETION_TOKENS,
-)
+from llmobserve_otel.pricing import TOKEN_COUNT_ATTRIBUTES, cost_attributes
 
 
 def _add_attributes(span: Span, extra: dict[str, Any]) -> None:
@@ -46,7 +39,7 @@ class CostSpanProcessor(SpanProcessor):
             span_id = span.context.span_id
             covered = priced.release(span_id)
             attributes = span.attributes or {}
-            if sc.CAPTURE in attributes or not any(key in attributes for key in _USAGE_KEYS):
+            if sc.CAPTURE in attributes or not any(key in attributes for key in TOKEN_COUNT_ATTRIBUTES):
                 return
             # Whatever happens to this span, a GenAI span around it with usage is the same call (or an
             # aggregate of calls already counted): it must not be priced again.
