@@ -93,6 +93,7 @@ class ProviderCall:
                 if messages is not None:
                     attrs[sc.GEN_AI_INPUT_MESSAGES] = json.dumps(messages, ensure_ascii=False)
         self._attrs = attrs
+        self._start_keys = frozenset(attrs)  # set at start; `_finish` sets only what came after
         name = f"{route.operation} {model}" if model else route.operation
         self.span = config.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
         parent = trace.get_current_span().get_span_context()
@@ -152,7 +153,7 @@ class ProviderCall:
         elif (status := attrs.get(sc.HTTP_RESPONSE_STATUS_CODE)) and status >= 400:
             self.span.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
         attrs.update(cost_attributes(attrs, source=sc.SOURCE_SDK, timestamp_ns=self._start_ns))
-        self.span.set_attributes(attrs)
+        self.span.set_attributes({k: v for k, v in attrs.items() if k not in self._start_keys})
         self.span.end()
 
 
