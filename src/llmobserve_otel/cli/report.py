@@ -24,6 +24,7 @@ from llmobserve_otel.store import (
     StoreLockedError,
     resolve_url,
 )
+from llmobserve_otel.store._queries import ROW_COUNTS
 from llmobserve_otel.store._tree import NO_SECTION, section_tree
 
 ENV_COLLECTOR_URL = "LLMOBSERVE_COLLECTOR_URL"
@@ -31,18 +32,7 @@ ENV_COLLECTOR_TOKEN = "LLMOBSERVE_COLLECTOR_TOKEN"
 DEFAULT_COLLECTOR_URL = "http://127.0.0.1:4318"
 
 # Row fields in output order (csv header, table columns); `provider` joins for --by model.
-_FIELDS = (
-    "key",
-    "cost_usd",
-    "calls",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_creation_tokens",
-    "reasoning_tokens",
-    "unpriced_calls",
-    "units",
-)
+_FIELDS = ("key", "cost_usd", *ROW_COUNTS, "units")
 
 
 class ReportError(Exception):

@@ -42,15 +42,10 @@ GROUPINGS: Mapping[str, tuple[str, ...]] = {
     "trace": ("trace_id",),
 }
 
-_SUMS = (
-    "calls",
-    "cost_usd",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_creation_tokens",
-    "reasoning_tokens",
-)
+_TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "reasoning_tokens")
+_SUMS = ("calls", "cost_usd", *_TOKENS)
+ROW_COUNTS = ("calls", *_TOKENS, "unpriced_calls")
+"""The integer totals of every report row and section-tree node, in output order."""
 
 
 @dataclass(frozen=True)
@@ -216,9 +211,8 @@ def _rows(
             row[extra] = raw[extra]
         cost = raw["cost_usd"]
         row["cost_usd"] = float(cost) if isinstance(cost, Decimal) else float(cost or 0)
-        for name in (*_SUMS, "unpriced_calls"):
-            if name != "cost_usd":
-                row[name] = int(raw[name])
+        for name in ROW_COUNTS:
+            row[name] = int(raw[name])
         row["units"] = {k: float(v) for k, v in sorted((raw.get("units") or {}).items())}
         out.append(row)
     return out

@@ -11,20 +11,12 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from llmobserve_otel.store._queries import ROW_COUNTS
+
 __all__ = ("NO_SECTION", "section_tree")
 
 NO_SECTION = "(no section)"
 """Name of the node holding calls made outside any section."""
-
-_COUNTS = (
-    "calls",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_creation_tokens",
-    "reasoning_tokens",
-    "unpriced_calls",
-)
 
 
 def _node(name: str, path: str) -> dict[str, Any]:
@@ -35,7 +27,7 @@ def _node(name: str, path: str) -> dict[str, Any]:
         "kind": kind if sep else "",
         "cost_usd": Decimal(0),
         "self_cost_usd": Decimal(0),
-        **dict.fromkeys(_COUNTS, 0),
+        **dict.fromkeys(ROW_COUNTS, 0),
         "self_calls": 0,
         "children": {},
     }
@@ -60,7 +52,7 @@ def section_tree(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             if node is None:
                 node = level[name] = _node(name, node_path)
             node["cost_usd"] += cost
-            for count in _COUNTS:
+            for count in ROW_COUNTS:
                 node[count] += int(row.get(count) or 0)
             if depth == len(parts) - 1:
                 node["self_cost_usd"] += cost
