@@ -8,7 +8,11 @@ Subprocess tests (opentelemetry-instrument, Celery workers, dead collectors) get
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 
@@ -92,6 +96,39 @@ def spans(sim: ProviderSimulator, anthropic_sim: ProviderSimulator) -> Iterator[
     anthropic_sim.clear()
     yield Spans(_EXPORTER)
     _EXPORTER.clear()
+
+
+@contextmanager
+def _store_held_open(url: str, *, create: bool) -> Iterator[None]:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sys
+                from llmobserve_otel.store import open_store
+                client = open_store({url!r}, create={create!r})
+                print("open", flush=True)
+                sys.stdin.read()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        yield
+    finally:
+        holder.communicate("", timeout=30)
+
+
+@pytest.fixture
+def store_held_open() -> Callable[..., AbstractContextManager[None]]:
+    """`with store_held_open(url, create=...)`: another process holds the chDB store open meanwhile."""
+    return _store_held_open
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

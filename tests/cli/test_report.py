@@ -19,9 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -347,32 +345,11 @@ def test_missing_store_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_locked_store_without_a_collector_is_one_clear_line(
-    store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, store_held_open
 ) -> None:
     monkeypatch.setenv("LLMOBSERVE_CLICKHOUSE_URL", store_url)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import sys
-                from llmobserve_otel.store import open_store
-                client = open_store({store_url!r}, create=False)
-                print("open", flush=True)
-                sys.stdin.read()
-                """
-            ),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+    with store_held_open(store_url, create=False):
         code, out, err = run(capsys, "--collector-url", "http://127.0.0.1:9")
-    finally:
-        holder.communicate("", timeout=30)
     assert (code, out, err.count("\n")) == (1, "", 1)
     assert "is in use by another process" in err and "no collector answered at http://127.0.0.1:9" in err
 

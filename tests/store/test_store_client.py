@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -55,31 +52,12 @@ def test_missing_store_is_not_created_for_readers(tmp_path: Path) -> None:
     assert not (tmp_path / "nothing").exists()
 
 
-def test_store_held_by_another_process_is_reported_as_locked(tmp_path: Path) -> None:
+def test_store_held_by_another_process_is_reported_as_locked(tmp_path: Path, store_held_open) -> None:
     store = tmp_path / "store"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import sys
-                from llmobserve_otel.store import open_store
-                client = open_store("chdb://{store}")
-                print("open", flush=True)
-                sys.stdin.read()
-                """
-            ),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
-        with pytest.raises(StoreLockedError, match="in use by another process"):
-            open_store(f"chdb://{store}", create=False)
-    finally:
-        holder.communicate("", timeout=30)
+    with (
+        store_held_open(f"chdb://{store}", create=True),
+        pytest.raises(StoreLockedError, match="in use by another process"),
+    ):
+        open_store(f"chdb://{store}", create=False)
     # Once the holder is gone the store opens (and is closed again for the next test).
     open_store(f"chdb://{store}", create=False).close()
