@@ -403,7 +403,14 @@ def test_foreign_anthropic_span_is_priced_with_either_cache_spelling(spans, trac
     assert _attrs(span)[SOURCE] == "sdk"
 
 
-def test_span_with_a_cost_keeps_it(spans, tracer_provider):
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({COST: 0.5}, (0.5, "caller")),  # a negotiated rate the caller computed
+        ({COST: 0.25, SOURCE: "proxy"}, (0.25, "proxy")),
+    ],
+)
+def test_span_with_a_cost_keeps_it(spans, tracer_provider, given, expected):
     _foreign_span(
         tracer_provider,
         "chat gpt-4o",
@@ -412,26 +419,8 @@ def test_span_with_a_cost_keeps_it(spans, tracer_provider):
             "gen_ai.request.model": "gpt-4o",
             "gen_ai.usage.input_tokens": 1000,
             "gen_ai.usage.output_tokens": 500,
-            COST: 0.5,  # a negotiated rate the caller computed
+            **given,
         },
     )
     (span,) = spans.all()
-    assert _attrs(span)[COST] == 0.5
-    assert _attrs(span)[SOURCE] == "caller"
-
-
-def test_span_with_a_cost_and_source_keeps_both(spans, tracer_provider):
-    _foreign_span(
-        tracer_provider,
-        "chat gpt-4o",
-        {
-            "gen_ai.provider.name": "openai",
-            "gen_ai.request.model": "gpt-4o",
-            "gen_ai.usage.input_tokens": 1000,
-            "gen_ai.usage.output_tokens": 500,
-            COST: 0.25,
-            SOURCE: "proxy",
-        },
-    )
-    (span,) = spans.all()
-    assert (_attrs(span)[COST], _attrs(span)[SOURCE]) == (0.25, "proxy")
+    assert (_attrs(span)[COST], _attrs(span)[SOURCE]) == expected
