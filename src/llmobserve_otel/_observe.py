@@ -28,7 +28,6 @@ STOCK_INSTRUMENTORS: dict[str, str] = {
     "aiohttp-client": "opentelemetry.instrumentation.aiohttp_client:AioHttpClientInstrumentor",
     "celery": "opentelemetry.instrumentation.celery:CeleryInstrumentor",
 }
-_LIBRARY_MODULE = {"httpx": "httpx", "httpx2": "httpx2", "requests": "requests", "aiohttp-client": "aiohttp"}
 
 
 def span_processors() -> list[SpanProcessor]:
@@ -147,9 +146,11 @@ def _hook_libraries(*, stock: bool, capture: bool) -> None:
     """
     import wrapt
 
-    for name in STOCK_INSTRUMENTORS:
-        module = _LIBRARY_MODULE.get(name, name)
-        wrapt.register_post_import_hook(_on_import(name, stock, capture), module)
+    from llmobserve_otel.capture import CAPTURES, LIBRARY_MODULES
+
+    for name in dict.fromkeys([*STOCK_INSTRUMENTORS, *(CAPTURES if capture else ())]):
+        hook = _on_import(name, stock and name in STOCK_INSTRUMENTORS, capture and name in CAPTURES)
+        wrapt.register_post_import_hook(hook, LIBRARY_MODULES.get(name, name))
 
 
 def observe(

@@ -7,6 +7,8 @@ after the stock instrumentor, and `instrument` puts it back outside whatever wra
 
 from __future__ import annotations
 
+import importlib
+import logging
 import os
 from typing import Any
 
@@ -14,21 +16,49 @@ from opentelemetry import trace
 
 from llmobserve_otel._internal.env import env_flag
 from llmobserve_otel._internal.hosts import reset_cache
-from llmobserve_otel.capture import _guards
 from llmobserve_otel.capture._call import CaptureConfig
-from llmobserve_otel.capture.httpx import CAPTURE as HTTPX
-from llmobserve_otel.capture.httpx2 import CAPTURE as HTTPX2
 from llmobserve_otel.providers import Registry
 
-__all__ = ("CAPTURES", "configure", "instrument", "instrumented", "uninstrument")
+__all__ = ("CAPTURES", "LIBRARY_MODULES", "configure", "instrument", "instrumented", "uninstrument")
 
-# Stock instrumentor entry-point name -> our capture of the same library.
-CAPTURES: dict[str, Any] = {
-    "httpx": HTTPX,
-    "httpx2": HTTPX2,
-    "requests": _guards.REQUESTS,
-    "aiohttp-client": _guards.AIOHTTP,
+_log = logging.getLogger(__name__)
+
+# Library name (the stock instrumentor's entry-point name where there is one) -> our capture of it,
+# as "module:attribute", imported only once the app imports the library. Each capture has
+# `instrument(registry, config) -> bool`, `uninstrument()` and `instrumented`.
+CAPTURES: dict[str, str] = {
+    "httpx": "llmobserve_otel.capture.httpx:CAPTURE",
+    "httpx2": "llmobserve_otel.capture.httpx2:CAPTURE",
+    "requests": "llmobserve_otel.capture._guards:REQUESTS",
+    "aiohttp-client": "llmobserve_otel.capture._guards:AIOHTTP",
+    "urllib3": "llmobserve_otel.capture.urllib3:CAPTURE",
+    "grpc": "llmobserve_otel.capture.grpc:CAPTURE",
+    "websockets": "llmobserve_otel.capture.websockets:CAPTURE",
+    "pymongo": "llmobserve_otel.capture.pymongo:CAPTURE",
+    "redis": "llmobserve_otel.capture.redis:CAPTURE",
 }
+# Library name -> the module whose import triggers instrumenting it (where the two differ).
+LIBRARY_MODULES: dict[str, str] = {"aiohttp-client": "aiohttp"}
+
+_loaded: dict[str, Any] = {}
+
+
+def _capture(name: str) -> Any:
+    """The capture object for `name`, imported on first use; None when there is none."""
+    if name not in _loaded:
+        target = CAPTURES.get(name)
+        capture = None
+        if target is not None:
+            module_name, _, attribute = target.partition(":")
+            try:
+                capture = getattr(importlib.import_module(module_name), attribute)
+            except ModuleNotFoundError as exc:
+                if exc.name != module_name:
+                    raise
+                _log.debug("llmobserve: no capture module for %s", name)
+        _loaded[name] = capture
+    return _loaded[name]
+
 
 _state: dict[str, Any] = {}
 
@@ -55,16 +85,17 @@ def instrument(names: list[str]) -> None:
     """
     configure()
     for name in names:
-        capture = CAPTURES.get(name)
+        capture = _capture(name)
         if capture is not None:
             capture.instrument(_state["registry"], _state["config"])
 
 
 def instrumented() -> list[str]:
-    return [name for name, capture in CAPTURES.items() if capture.instrumented]
+    return [name for name, capture in _loaded.items() if capture is not None and capture.instrumented]
 
 
 def uninstrument() -> None:
-    for capture in CAPTURES.values():
-        capture.uninstrument()
+    for capture in _loaded.values():
+        if capture is not None:
+            capture.uninstrument()
     _state.clear()

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -31,6 +32,8 @@ class CaptureConfig:
     tracer: trace.Tracer
     max_body_bytes: int = 8 * 1024 * 1024
     capture_content: bool = False
+    price_source: str | None = sc.SOURCE_SDK
+    """`llmobserve.cost.source` of the cost set at the end of the call; None leaves pricing downstream."""
 
 
 @dataclass
@@ -43,15 +46,20 @@ class RequestView:
     port: int | None
     path: str
     body: bytes | None
-    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None
 
 
-def _decode_json(body: bytes | None, limit: int) -> Any:
+def _decode_body(body: bytes | None, content_type: str | None, limit: int) -> Any:
+    """The request body as a provider module reads it: JSON, or form fields (Stripe, Twilio) as a dict."""
     if not body or len(body) > limit:
         return None
     try:
+        if content_type and content_type.lower().startswith("application/x-www-form-urlencoded"):
+            return {
+                key: values[-1] for key, values in parse_qs(body.decode(), keep_blank_values=True).items()
+            }
         return json.loads(body)
-    except ValueError:
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
         return None
 
 
@@ -66,10 +74,12 @@ class ProviderCall:
         self._done = False
         self._observer: BodyObserver | None = None
         self._start_ns = time.time_ns()
-        body = _decode_json(request.body, config.max_body_bytes)
+        body = _decode_body(request.body, request.content_type, config.max_body_bytes)
         info = provider.request_info(route, body)
         self.stream_requested: bool = info.get("stream", False)
-        model = info.get("model")
+        self._units: dict[str, float] = dict(info.get("units") or {})
+        """Units known before the body: from the request, then response headers; the body's win."""
+        model = info.get("model") or route.model
         attrs: dict[str, Any] = {
             sc.PROVIDER: provider.NAME,
             sc.OPERATION: route.operation,
@@ -108,11 +118,16 @@ class ProviderCall:
         self._set(sc.HTTP_RESPONSE_STATUS_CODE, status)
         if status >= 400:
             self._set(sc.ERROR_TYPE, str(status))
+            self._units.clear()  # a refused call is not billed
             return None
+        parse_headers = getattr(self._provider, "parse_headers", None)
+        if parse_headers is not None:
+            self._units.update(parse_headers(self._route, headers) or {})
         content_type = (headers.get("content-type") or "").lower()
         stream = content_type.startswith("text/event-stream")
         if not stream and "json" not in content_type:
-            self._set(sc.USAGE_STATUS, f"content-type {content_type or 'missing'} not parsed")
+            if not self._units:  # audio, images: usage comes from the request or headers, or not at all
+                self._set(sc.USAGE_STATUS, f"content-type {content_type or 'missing'} not parsed")
             return None
         self._observer = BodyObserver(
             self._provider,
@@ -135,24 +150,27 @@ class ProviderCall:
     def _finish(self, complete: bool, error: BaseException | None) -> None:
         attrs = self._attrs
         observer = self._observer
+        usage: Usage | None = None
         if observer is not None:
             complete = complete or observer.terminal_seen
             usage = observer.result()
-            if usage is not None:
-                _usage_attributes(usage, attrs)
-                if not complete:
-                    attrs[sc.USAGE_INCOMPLETE] = True
-            elif observer.problem:
+            if usage is None and observer.problem:
                 attrs[sc.USAGE_STATUS] = observer.problem
-            if not complete and sc.USAGE_INCOMPLETE not in attrs:
+            if not complete:
                 attrs[sc.USAGE_INCOMPLETE] = True
+        if self._units:
+            usage = usage or Usage()
+            usage.units = {**self._units, **usage.units}
+        if usage is not None:
+            _usage_attributes(usage, attrs)
         if error is not None:
             attrs[sc.ERROR_TYPE] = type(error).__qualname__
             self.span.record_exception(error)
             self.span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
         elif (status := attrs.get(sc.HTTP_RESPONSE_STATUS_CODE)) and status >= 400:
             self.span.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
-        attrs.update(cost_attributes(attrs, source=sc.SOURCE_SDK, timestamp_ns=self._start_ns))
+        if self._config.price_source is not None:
+            attrs.update(cost_attributes(attrs, source=self._config.price_source, timestamp_ns=self._start_ns))
         self.span.set_attributes({k: v for k, v in attrs.items() if k not in self._start_keys})
         self.span.end()
 

@@ -109,6 +109,7 @@ def _request_view(request: Any) -> RequestView:
         port=url.port,
         path=url.path,
         body=body,
+        content_type=request.headers.get("content-type"),
     )
 
 

@@ -3,8 +3,10 @@
 One function serves every place cost is computed (the SDK span processor, the local collector,
 the proxy and the collector-side processor): `cost_attributes(attributes, source=...)`. It reads
 usage in GenAI semconv terms (either spelling seen in the wild), prices LLM tokens with
-genai-prices at the call's timestamp, and never raises: an unknown model gives a status and a
-reason, not a guess. Nothing here touches the network; the catalogue loads on first use.
+genai-prices at the call's timestamp, and every other unit (characters, read units, payment
+amounts, ...) from our own price data (`_catalogue`), which also carries the user's overrides.
+It never raises: an unknown model gives a status and a reason, not a guess. Nothing here touches
+the network; both catalogues load on first use.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from decimal import Decimal
 from typing import Any
 
 from llmobserve_otel import semconv as sc
+from llmobserve_otel.pricing._catalogue import Catalogue, UnitPrice, unit_cost
 from llmobserve_otel.pricing._llm import LlmPricer, UnknownModelError
 
-__all__ = ("TOKEN_COUNT_ATTRIBUTES", "Price", "cost_attributes", "price", "provider_id")
+__all__ = ("TOKEN_COUNT_ATTRIBUTES", "Price", "catalogue", "cost_attributes", "price", "provider_id")
 
 _log = logging.getLogger(__name__)
 _pricer = LlmPricer()
+catalogue = Catalogue()
+"""Our own price data plus `LLMOBSERVE_PRICING_FILE`; consulted before genai-prices."""
 _warned: set[tuple[str | None, str]] = set()
 
 # Our provider ids and GenAI semconv provider names -> genai-prices provider ids.
@@ -108,17 +113,65 @@ def _usage(attributes: Mapping[str, Any]) -> dict[str, int]:
     return usage
 
 
+def _catalogue_units(
+    entry: UnitPrice, attributes: Mapping[str, Any], usage: dict[str, int]
+) -> dict[str, float]:
+    """The amounts of the entry's units; `input_tokens` excludes cached tokens the entry prices apart."""
+    usage = dict(usage)
+    if "input_tokens" in usage:
+        for cached in ("cache_read_tokens", "cache_write_tokens"):
+            if cached in entry.rates:
+                usage["input_tokens"] = max(0, usage["input_tokens"] - usage.get(cached, 0))
+    units: dict[str, float] = {}
+    for unit in entry.rates:
+        value = usage.get(unit) if unit in usage else attributes.get(f"{sc.USAGE_PREFIX}{unit}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+            units[unit] = value
+    return units
+
+
+def _price_from_catalogue(
+    provider: str, attributes: Mapping[str, Any], usage: dict[str, int], when: datetime
+) -> Price | None:
+    """Price from our data / the user's file; None when no entry applies (genai-prices may)."""
+    operation = attributes.get(sc.OPERATION) or attributes.get(sc.GEN_AI_OPERATION_NAME)
+    model = _model(attributes)
+    entry = catalogue.find(provider, operation if isinstance(operation, str) else None, model, when)
+    if entry is None:
+        return None
+    cost = unit_cost(entry, _catalogue_units(entry, attributes, usage))
+    if cost is None:
+        units = ", ".join(sorted(entry.rates))
+        return Price(sc.STATUS_NO_USAGE, reason=f"no usage in the units {provider} is priced by ({units})")
+    return Price(sc.STATUS_PRICED, cost_usd=cost, model_id=entry.model or model)
+
+
 def price(attributes: Mapping[str, Any], timestamp: datetime | None = None) -> Price | None:
     """Price a span from its attributes; None when it is not a priceable call (no usage at all)."""
     usage = _usage(attributes)
+    provider = provider_id(attributes)
+    if provider is not None and catalogue.has(provider):
+        try:
+            found = _price_from_catalogue(
+                provider, attributes, usage, timestamp or datetime.now(timezone.utc)
+            )
+        except Exception as exc:  # pricing must never break the caller
+            _log.warning("llmobserve: pricing %s failed: %r", provider, exc)
+            return Price(sc.STATUS_ERROR, reason=f"{type(exc).__name__}: {exc}")
+        if found is not None:
+            return found
+        if "input_tokens" not in usage and "output_tokens" not in usage:
+            operation = attributes.get(sc.OPERATION)
+            return Price(
+                sc.STATUS_UNKNOWN_MODEL, reason=f"no price for {provider} {operation} {_model(attributes)}"
+            )
     if "input_tokens" not in usage and "output_tokens" not in usage:
-        if provider_id(attributes) is None:
+        if provider is None:
             return None
         return Price(sc.STATUS_NO_USAGE, reason="the response carried no usage")
     model = _model(attributes)
     if model is None:
         return Price(sc.STATUS_UNKNOWN_MODEL, reason="no gen_ai.response.model or gen_ai.request.model")
-    provider = provider_id(attributes)
     catalogue_provider = _GENAI_PRICES_PROVIDER.get(provider, provider) if provider else None
     when = timestamp or datetime.now(timezone.utc)
     try:

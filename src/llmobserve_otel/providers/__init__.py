@@ -10,18 +10,60 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Mapping
+from fnmatch import fnmatchcase
 from types import ModuleType
 
 from llmobserve_otel.providers._types import ProviderModule, Route, StreamState, Usage
 
-__all__ = ("PROVIDERS", "ProviderModule", "Registry", "Route", "StreamState", "Usage", "load")
+__all__ = ("PROVIDERS", "ProviderModule", "Registry", "Route", "StreamState", "Usage", "load", "loaded")
 
 _log = logging.getLogger(__name__)
 
-# Provider id -> module name in this package.
+# Provider id (`llmobserve.provider`) -> module name in this package, grouped as the coverage table is.
 PROVIDERS: Mapping[str, str] = {
-    "anthropic": "anthropic",
+    # LLMs
     "openai": "openai",
+    "anthropic": "anthropic",
+    "gemini": "gemini",
+    "cohere": "cohere",
+    "mistral": "mistral",
+    "groq": "groq",
+    "ai21": "ai21",
+    "huggingface": "huggingface",
+    "together": "together",
+    "replicate": "replicate",
+    "perplexity": "perplexity",
+    "azure_openai": "azure_openai",
+    "bedrock": "bedrock",
+    # voice
+    "elevenlabs": "elevenlabs",
+    "assemblyai": "assemblyai",
+    "deepgram": "deepgram",
+    "playht": "playht",
+    "azure_speech": "azure_speech",
+    "polly": "polly",
+    "transcribe": "transcribe",
+    # images / video
+    "stability": "stability",
+    "runway": "runway",
+    "rekognition": "rekognition",
+    # embeddings
+    "voyage": "voyage",
+    # vector databases
+    "pinecone": "pinecone",
+    "weaviate": "weaviate",
+    "qdrant": "qdrant",
+    "milvus": "milvus",
+    "chroma": "chroma",
+    "mongodb": "mongodb",
+    "redis": "redis",
+    "elasticsearch": "elasticsearch",
+    # payments, messaging, search
+    "stripe": "stripe",
+    "paypal": "paypal",
+    "twilio": "twilio",
+    "sendgrid": "sendgrid",
+    "algolia": "algolia",
 }
 
 
@@ -31,17 +73,46 @@ def load(provider: str) -> ProviderModule:
     return module  # type: ignore[return-value]
 
 
+def loaded() -> dict[str, ProviderModule]:
+    """Provider id -> module, for every provider whose module imports (a broken one is logged, not fatal)."""
+    modules: dict[str, ProviderModule] = {}
+    for provider in PROVIDERS:
+        try:
+            modules[provider] = load(provider)
+        except Exception as exc:  # one broken provider module must not take capture down for all
+            missing = isinstance(exc, ModuleNotFoundError) and exc.name == f"{__name__}.{PROVIDERS[provider]}"
+            (_log.debug if missing else _log.warning)("llmobserve: provider %r not loaded: %r", provider, exc)
+    return modules
+
+
 class Registry:
-    """Host (with or without port) -> provider module."""
+    """Host (with or without port) -> provider module.
+
+    Exact entries (`api.openai.com`, `127.0.0.1:8001`) are dict lookups; patterns with `*`
+    (`*.openai.azure.com`, `bedrock-runtime.*.amazonaws.com`) are tried after them, and the
+    answer for each host is cached (bounded), so the hot path stays one dict lookup.
+    """
+
+    _CACHE_MAX = 4096
 
     def __init__(self, extra_hosts: str | None = None) -> None:
         self._hosts: dict[str, ProviderModule] = {}
-        for provider in PROVIDERS:
-            module = load(provider)
+        self._patterns: list[tuple[str, ProviderModule]] = []
+        self._cache: dict[str, ProviderModule | None] = {}
+        for module in loaded().values():
             for host in module.HOSTS:
-                self._hosts[host] = module
+                self._add(host, module)
         for host, provider in parse_host_mappings(extra_hosts or ""):
-            self._hosts[host] = load(provider)
+            self._add(host, load(provider), first=True)
+
+    def _add(self, host: str, module: ProviderModule, first: bool = False) -> None:
+        host = host.lower()
+        if "*" not in host:
+            self._hosts[host] = module
+        elif first:  # user mappings win over built-in patterns
+            self._patterns.insert(0, (host, module))
+        else:
+            self._patterns.append((host, module))
 
     def lookup(self, host: str, port: int | None = None) -> ProviderModule | None:
         """The provider serving `host[:port]`; an entry with the port wins over the bare host."""
@@ -50,11 +121,24 @@ class Registry:
             found = self._hosts.get(f"{host}:{port}")
             if found is not None:
                 return found
-        return self._hosts.get(host)
+        found = self._hosts.get(host)
+        if found is not None or not self._patterns:
+            return found
+        try:
+            return self._cache[host]
+        except KeyError:
+            pass
+        match = next((module for pattern, module in self._patterns if fnmatchcase(host, pattern)), None)
+        if len(self._cache) >= self._CACHE_MAX:
+            self._cache.clear()
+        self._cache[host] = match
+        return match
 
     def hosts(self) -> dict[str, str]:
-        """host -> provider id, for display."""
-        return {host: module.NAME for host, module in sorted(self._hosts.items())}
+        """host or pattern -> provider id, for display."""
+        entries = {host: module.NAME for host, module in self._hosts.items()}
+        entries.update((pattern, module.NAME) for pattern, module in self._patterns)
+        return dict(sorted(entries.items()))
 
 
 def parse_host_mappings(value: str) -> list[tuple[str, str]]:

@@ -46,18 +46,31 @@ class Route:
     """`llmobserve.operation` and, for LLMs, `gen_ai.operation.name` (`chat`, `embeddings`, ...)."""
     kind: str = "llm"
     """`llm` for token-billed GenAI calls, else the family (`vector_db`, `speech`, ...)."""
+    model: str | None = None
+    """The model when the path names it (Bedrock `/model/{id}/converse`, Gemini `models/{m}:generateContent`)."""
 
 
 class ProviderModule(Protocol):
-    """What each module in `providers/` exports."""
+    """What each module in `providers/` exports.
+
+    Optional, looked up with `getattr` by the capture:
+    - `parse_headers(route, headers) -> dict[str, float]`: units from response headers
+      (e.g. AWS Polly's `x-amzn-RequestCharacters`); merged under the body's usage.
+    - `new_stream(route) -> StreamState`: only for APIs that answer with SSE.
+    - `TRANSPORTS: tuple[str, ...]`: wire transports covered (default `("https",)`), for the coverage table.
+    - `SDK: str | None`: the PyPI distribution the tests drive (None: raw HTTP), for the coverage table.
+    """
 
     NAME: str
     HOSTS: tuple[str, ...]
+    """Exact `host` or `host:port`, or `*.suffix` for every subdomain (`*.openai.azure.com`)."""
 
     def match(self, method: str, path: str) -> Route | None: ...
 
-    def request_info(self, route: Route, body: Any) -> dict[str, Any]: ...
+    def request_info(self, route: Route, body: Any) -> dict[str, Any]:
+        """From the decoded request body (JSON or form fields as a dict; None when neither):
+        `model`, `stream` (bool) and `units` (dict unit -> amount known from the request alone,
+        e.g. TTS characters). Must not raise on unexpected shapes."""
+        ...
 
     def parse_json(self, route: Route, body: Any) -> Usage | None: ...
-
-    def new_stream(self, route: Route) -> StreamState: ...
