@@ -1,0 +1,257 @@
+"""Running the real rotel collector (PyPI wheel `rotel`) and a plain OTLP/HTTP sink, for tests.
+
+`Rotel(...)` starts `rotel-agent start` on free loopback ports with a Python trace processor and an
+OTLP/HTTP exporter; `OtlpSink` is the receiving end (a stdlib HTTP server decoding OTLP protobuf);
+`export(...)` posts an ExportTraceServiceRequest. Imported by tests/pricing_processor and the e2e test.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+ROOT = Path(__file__).resolve().parents[2]
+PROCESSOR = ROOT / "pricing_processor" / "llmobserve_pricing.py"
+VENV = Path(sys.prefix)  # the test venv, where llmobserve-otel is installed
+T0 = 1_735_725_600_000_000_000  # 2025-01-01T10:00:00Z
+
+
+def rotel_binary() -> Path:
+    import rotel
+
+    return Path(rotel.__file__).parent / "rotel-agent"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def rotel_env(venv: Path | None = VENV, **extra: str) -> dict[str, str]:
+    """The environment rotel runs in: the test's, without OTEL_* and ROTEL_*, plus VIRTUAL_ENV."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "ROTEL_", "PYTHON"))}
+    env.pop("VIRTUAL_ENV", None)
+    if venv is not None:
+        env["VIRTUAL_ENV"] = str(venv)
+    env.update(extra)
+    return env
+
+
+class Rotel:
+    """`rotel-agent start` with a trace processor, OTLP/HTTP in, OTLP/HTTP out to `exporter_url`."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        exporter_url: str,
+        processor: Path | None = PROCESSOR,
+        env: Mapping[str, str] | None = None,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
+        self.http_port = free_port()
+        self.grpc_port = free_port()
+        self.url = f"http://127.0.0.1:{self.http_port}"
+        self.log_path = workdir / f"rotel-{self.http_port}.log"
+        args = [
+            str(rotel_binary()),
+            "start",
+            "--otlp-http-endpoint",
+            f"127.0.0.1:{self.http_port}",
+            "--otlp-grpc-endpoint",
+            f"127.0.0.1:{self.grpc_port}",
+            "--pid-file",
+            str(workdir / f"rotel-{self.http_port}.pid"),
+            "--log-file",
+            str(self.log_path),
+            "--exporter",
+            "otlp",
+            "--otlp-exporter-protocol",
+            "http",
+            "--otlp-exporter-endpoint",
+            exporter_url,
+            "--otlp-exporter-retry-initial-backoff",
+            "100ms",
+            "--batch-timeout",
+            "50ms",
+            *extra_args,
+        ]
+        if processor is not None:
+            args += ["--otlp-with-trace-processor", str(processor)]
+        self._out = open(self.log_path.with_suffix(".out"), "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            args,
+            env=dict(env if env is not None else rotel_env()),
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self) -> Rotel:
+        try:
+            _wait_port(self.http_port, self.process)
+        except Exception:
+            self.stop()
+            raise RuntimeError(f"rotel did not start:\n{self.output()}") from None
+        return self
+
+    def output(self) -> str:
+        self._out.flush()
+        return self.log_path.with_suffix(".out").read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._out.close()
+
+    def __enter__(self) -> Rotel:
+        return self.wait_ready()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# --- OTLP requests and a sink ---
+
+
+def any_value(value: Any) -> AnyValue:
+    if isinstance(value, bool):
+        return AnyValue(bool_value=value)
+    if isinstance(value, int):
+        return AnyValue(int_value=value)
+    if isinstance(value, float):
+        return AnyValue(double_value=value)
+    if isinstance(value, bytes):
+        return AnyValue(bytes_value=value)
+    if isinstance(value, list):
+        return AnyValue(array_value=ArrayValue(values=[any_value(v) for v in value]))
+    return AnyValue(string_value=str(value))
+
+
+def make_span(n: int, attributes: Mapping[str, Any], *, name: str = "call", start: int = T0) -> Span:
+    return Span(
+        trace_id=(0xABC).to_bytes(16, "big"),
+        span_id=n.to_bytes(8, "big"),
+        name=name,
+        kind=Span.SPAN_KIND_CLIENT,
+        start_time_unix_nano=start,
+        end_time_unix_nano=start + 1_000_000,
+        attributes=[KeyValue(key=k, value=any_value(v)) for k, v in attributes.items()],
+    )
+
+
+def make_request(*spans: Span, service: str = "agent") -> ExportTraceServiceRequest:
+    request = ExportTraceServiceRequest()
+    resource_spans = request.resource_spans.add()
+    resource_spans.resource.attributes.append(KeyValue(key="service.name", value=any_value(service)))
+    scope_spans = resource_spans.scope_spans.add()
+    scope_spans.scope.name = "tests"
+    scope_spans.spans.extend(spans)
+    return request
+
+
+def export(url: str, request: ExportTraceServiceRequest) -> None:
+    """POST one OTLP/HTTP protobuf request to `url` (…/v1/traces is appended)."""
+    post = urllib.request.Request(
+        url.rstrip("/") + "/v1/traces",
+        data=request.SerializeToString(),
+        headers={"Content-Type": "application/x-protobuf"},
+    )
+    with urllib.request.urlopen(post, timeout=10) as response:
+        assert response.status == 200, response.status
+
+
+def plain(value: AnyValue) -> Any:
+    """An OTLP AnyValue as a Python value (arrays as lists)."""
+    kind = value.WhichOneof("value")
+    if kind == "array_value":
+        return [plain(v) for v in value.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: plain(kv.value) for kv in value.kvlist_value.values}
+    return getattr(value, kind) if kind else None
+
+
+class OtlpSink:
+    """An OTLP/HTTP receiver keeping every span it gets as (name, [(key, value), ...]) in order."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[str, list[tuple[str, Any]]]] = []
+        self._cond = threading.Condition()
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                if self.headers.get("content-encoding") == "gzip":
+                    body = gzip.decompress(body)
+                request = ExportTraceServiceRequest()
+                request.ParseFromString(body)
+                with sink._cond:
+                    for resource_spans in request.resource_spans:
+                        for scope_spans in resource_spans.scope_spans:
+                            for span in scope_spans.spans:
+                                attributes = [(kv.key, plain(kv.value)) for kv in span.attributes]
+                                sink.spans.append((span.name, attributes))
+                    sink._cond.notify_all()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def wait(self, count: int, timeout: float = 20.0) -> list[tuple[str, list[tuple[str, Any]]]]:
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self.spans) >= count, timeout):
+                raise TimeoutError(f"{len(self.spans)} of {count} spans arrived")
+            return list(self.spans)
+
+    def named(self, name: str) -> list[tuple[str, Any]]:
+        matches = [attributes for span_name, attributes in self.spans if span_name == name]
+        assert len(matches) == 1, (name, self.spans)
+        return matches[0]
+
+    def __enter__(self) -> OtlpSink:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
