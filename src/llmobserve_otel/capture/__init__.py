@@ -19,7 +19,15 @@ from llmobserve_otel._internal.hosts import reset_cache
 from llmobserve_otel.capture._call import CaptureConfig
 from llmobserve_otel.providers import Registry
 
-__all__ = ("CAPTURES", "LIBRARY_MODULES", "configure", "instrument", "instrumented", "uninstrument")
+__all__ = (
+    "CAPTURES",
+    "LIBRARY_MODULES",
+    "configure",
+    "instrument",
+    "instrumented",
+    "registry",
+    "uninstrument",
+)
 
 _log = logging.getLogger(__name__)
 
@@ -75,6 +83,12 @@ def configure(tracer_provider: trace.TracerProvider | None = None) -> None:
             max_body_bytes=int(os.environ.get("LLMOBSERVE_MAX_BODY_BYTES", 8 * 1024 * 1024)),
             capture_content=env_flag("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", default=False),
         )
+
+
+def registry() -> Registry:
+    """The provider registry the captures use (configured on first call)."""
+    configure()
+    return _state["registry"]  # type: ignore[no-any-return]
 
 
 def instrument(names: list[str]) -> None:

@@ -105,6 +105,11 @@ class Registry:
         for host, provider in parse_host_mappings(extra_hosts or ""):
             self._add(host, load(provider), first=True)
 
+    def add(self, host: str, provider: str) -> None:
+        """Map `host[:port]` (or a `*` pattern) to provider id `provider`, as LLMOBSERVE_PROVIDER_HOSTS does."""
+        self._add(host, load(provider), first=True)
+        self._cache.clear()
+
     def _add(self, host: str, module: ProviderModule, first: bool = False) -> None:
         host = host.lower()
         if "*" not in host:
