@@ -1,0 +1,261 @@
+"""End to end, every part real and in its own process: app -> (proxy ->) rotel with the pricing
+processor -> local collector with its own pricing off -> chDB -> `llmobserve-otel report`.
+
+The local collector runs with `--no-pricing` and the app's spans reach rotel without a cost, so a
+cost in the store can only come from rotel's processor (`llmobserve.cost.source = collector`).
+
+Prices (https://openai.com/api/pricing, the same figures genai-prices carries for gpt-4o):
+$2.50 per million input tokens, $1.25 per million cached input tokens, $10.00 per million output.
+The call: 1000 input tokens of which 200 cached, 500 output (the simulator reports exactly that):
+  800 * $2.50 + 200 * $1.25 + 500 * $10.00 = $2000 + $250 + $5000 per million = $0.00725.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("rotel", reason="the rotel extra (Linux, Python 3.11) is not installed")
+
+sys.path.insert(0, str(Path(__file__).parent / "pricing_processor"))
+from rotel_harness import Rotel, free_port
+
+from llmobserve_otel import semconv as sc
+from llmobserve_otel.testing import ProviderSimulator
+
+pytestmark = pytest.mark.timeout(180)
+
+CALL_COST = (800 * 2.50 + 200 * 1.25 + 500 * 10.00) / 1_000_000
+SECTION = "agent:support/step:answer"
+USAGE_HEADER = json.dumps({"input_tokens": 1000, "output_tokens": 500, "cached_tokens": 200})
+
+# The app: the real openai SDK, customer and sections from llmobserve_otel. It exports its spans
+# over OTLP without their cost, as an instrumentation that does not price would.
+_APP_WITHOUT_COST = textwrap.dedent(
+    """
+    import json, os, sys
+    import openai
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
+
+    import llmobserve_otel as lo
+
+    class WithoutCost(SpanExporter):
+        def __init__(self, inner):
+            self.inner = inner
+
+        def export(self, spans):
+            stripped = [
+                ReadableSpan(
+                    name=s.name, context=s.context, parent=s.parent, resource=s.resource,
+                    attributes={k: v for k, v in (s.attributes or {}).items()
+                                if not k.startswith("llmobserve.cost.")},
+                    events=s.events, links=s.links, kind=s.kind, status=s.status,
+                    start_time=s.start_time, end_time=s.end_time,
+                    instrumentation_scope=s.instrumentation_scope,
+                )
+                for s in spans
+            ]
+            return self.inner.export(stripped)
+
+        def shutdown(self):
+            self.inner.shutdown()
+
+    provider = TracerProvider(resource=Resource.create({"service.name": "e2e-app"}))
+    trace.set_tracer_provider(provider)
+    lo.observe(export=False)
+    provider.add_span_processor(
+        SimpleSpanProcessor(WithoutCost(OTLPSpanExporter(endpoint=os.environ["APP_OTLP_URL"] + "/v1/traces")))
+    )
+    client = openai.OpenAI(base_url=os.environ["APP_OPENAI_URL"] + "/v1", api_key="sk-e2e-secret", max_retries=0)
+    with lo.customer("acme"), lo.section("agent:support"), lo.section("step:answer"):
+        chat = client.chat.completions.create(
+            model="gpt-4o",
+            messages=[{"role": "user", "content": "Where is my order?"}],
+            extra_headers={"x-sim-usage": os.environ["APP_USAGE"], "x-sim-response-model": "gpt-4o-2024-08-06"},
+        )
+    provider.shutdown()
+    print(json.dumps({"usage": chat.usage.model_dump()}), flush=True)
+    """
+)
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMOBSERVE_"))}
+    env.update(extra)
+    return env
+
+
+def _get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)
+
+
+@dataclass
+class LocalCollector:
+    url: str
+    store: Path
+    process: subprocess.Popen[str]
+
+    def wait_idle(self, inserted: int, timeout: float = 30.0) -> None:
+        """Until the collector has stored `inserted` spans and holds none pending."""
+        deadline = time.monotonic() + timeout
+        while True:
+            health = _get(self.url + "/health")
+            if health.get("inserted", 0) >= inserted and not health.get("pending"):
+                return
+            assert time.monotonic() < deadline, health
+            time.sleep(0.1)
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        return self.process.stderr.read() if self.process.stderr else ""
+
+
+@pytest.fixture
+def collector(tmp_path: Path) -> Iterator[LocalCollector]:
+    """`llmobserve-otel collector --no-pricing` on a free port with a tmp chDB store."""
+    port = free_port()
+    store = tmp_path / "store"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llmobserve_otel",
+            "collector",
+            "--no-pricing",
+            "--port",
+            str(port),
+            "--clickhouse-url",
+            f"chdb://{store}",
+            "--flush-interval",
+            "0.1",
+        ],
+        env=_env(),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    running = LocalCollector(f"http://127.0.0.1:{port}", store, process)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                _get(running.url + "/health")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert process.poll() is None, running.stop()
+                assert time.monotonic() < deadline, "collector did not start"
+                time.sleep(0.1)
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def rotel(tmp_path: Path, collector: LocalCollector) -> Iterator[Rotel]:
+    """rotel with the pricing processor, exporting OTLP/HTTP to the local collector."""
+    with Rotel(tmp_path, exporter_url=collector.url) as running:
+        yield running
+
+
+@pytest.fixture
+def upstream() -> Iterator[ProviderSimulator]:
+    with ProviderSimulator() as sim:
+        yield sim
+
+
+def _report(collector: LocalCollector, by: str) -> list[dict]:
+    out = subprocess.run(
+        [sys.executable, "-m", "llmobserve_otel", "report", "--by", by, "--format", "json"],
+        env=_env(LLMOBSERVE_COLLECTOR_URL=collector.url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def _stored_calls(collector: LocalCollector) -> list[tuple]:
+    """After the collector stopped: the provider-call rows, read from the chDB store itself."""
+    from llmobserve_otel.store import open_store
+
+    client = open_store(f"chdb://{collector.store}", create=False, schema=False)
+    try:
+        return client.query(
+            "SELECT ServiceName, SpanAttributes[{customer:String}], SpanAttributes[{section:String}], "
+            "SpanAttributes[{source:String}], SpanAttributes[{cost:String}] "
+            "FROM otel_traces WHERE mapContains(SpanAttributes, {cost:String})",
+            parameters={
+                "customer": sc.CUSTOMER_ID,
+                "section": sc.SECTION_PATH,
+                "source": sc.COST_SOURCE,
+                "cost": sc.COST_USD,
+            },
+        ).result_rows
+    finally:
+        client.close()
+
+
+def _assert_priced_by_rotel(collector: LocalCollector, service: str) -> None:
+    by_customer = _report(collector, "customer")
+    assert [(r["key"], r["calls"], r["input_tokens"], r["output_tokens"]) for r in by_customer] == [
+        ("acme", 1, 1000, 500)
+    ]
+    assert by_customer[0]["cost_usd"] == pytest.approx(CALL_COST, abs=1e-12)  # $0.00725
+    by_section = _report(collector, "section")
+    assert [(r["key"], r["calls"]) for r in by_section] == [(SECTION, 1)]
+    assert by_section[0]["cost_usd"] == pytest.approx(CALL_COST, abs=1e-12)
+    stderr = collector.stop()
+    assert "pricing off" in stderr
+    rows = _stored_calls(collector)
+    assert len(rows) == 1, rows
+    stored_service, customer, section, source, cost = rows[0]
+    assert (stored_service, customer, section, source) == (service, "acme", SECTION, "collector")
+    assert float(cost) == pytest.approx(CALL_COST, abs=1e-12)
+
+
+def test_sdk_spans_without_cost_are_priced_by_rotel(
+    tmp_path: Path, collector: LocalCollector, rotel: Rotel, upstream: ProviderSimulator
+) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(_APP_WITHOUT_COST)
+    out = subprocess.run(
+        [sys.executable, str(app)],
+        env=_env(
+            APP_OTLP_URL=rotel.url,
+            APP_OPENAI_URL=upstream.url,
+            APP_USAGE=USAGE_HEADER,
+            LLMOBSERVE_PROVIDER_HOSTS=f"{upstream.host_port}=openai",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["usage"]["prompt_tokens"] == 1000
+    # The app's spans: the provider call and the two section spans.
+    collector.wait_idle(3)
+    assert rotel.process.poll() is None, rotel.output()
+    _assert_priced_by_rotel(collector, "e2e-app")
