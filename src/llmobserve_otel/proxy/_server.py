@@ -1,0 +1,98 @@
+"""Running the proxy on uvicorn: bound address noted for the self-loop check, SIGTERM drains.
+
+SIGTERM or SIGINT: uvicorn stops accepting connections and lets the requests in flight (streams
+included) finish for up to `drain_seconds`; the lifespan shutdown then closes the upstream pool
+and flushes the spans still queued for export.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from typing import Any
+
+import uvicorn
+
+from llmobserve_otel.proxy._app import AbortFilter, Proxy
+
+__all__ = ("ServerThread", "serve")
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, proxy: Proxy, announce: bool) -> None:
+        super().__init__(config)
+        self._proxy = proxy
+        self._announce = announce
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets)
+        for server in self.servers:
+            self._proxy.backend.listening_on(server.sockets)
+        if self._announce and self.started:
+            print(f"llmobserve-otel proxy: listening on {self.url}", file=sys.stderr, flush=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.servers[0].sockets[0].getsockname()[:2]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _config(proxy: Proxy, host: str, port: int, log_level: str, drain_seconds: float) -> uvicorn.Config:
+    logging.getLogger("uvicorn.error").addFilter(AbortFilter())
+    return uvicorn.Config(
+        proxy,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        # The upstream's Server and Date headers pass through; uvicorn adds none of its own.
+        server_header=False,
+        date_header=False,
+        timeout_graceful_shutdown=int(drain_seconds),
+        timeout_keep_alive=75,  # longer than the usual client pool idle time, so clients close first
+        backlog=4096,
+    )
+
+
+def serve(
+    proxy: Proxy, host: str, port: int, *, log_level: str = "warning", drain_seconds: float = 30
+) -> None:
+    """Serve until SIGTERM/SIGINT, then drain requests in flight and flush spans."""
+    server = _Server(_config(proxy, host, port, log_level, drain_seconds), proxy, announce=True)
+    server.run()
+
+
+class ServerThread:
+    """The proxy in a background thread (tests, embedding): `with ServerThread(proxy) as s: s.url`."""
+
+    def __init__(self, proxy: Proxy, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.proxy = proxy
+        self.server = _Server(_config(proxy, host, port, "warning", 5), proxy, announce=False)
+        self._thread = threading.Thread(target=self.server.run, name="llmobserve-proxy", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def start(self, timeout: float = 10.0) -> ServerThread:
+        self._thread.start()
+        waiter = threading.Event()
+        for _ in range(int(timeout / 0.01)):
+            if self.server.started:
+                return self
+            if not self._thread.is_alive():
+                break
+            waiter.wait(0.01)
+        raise RuntimeError("proxy server did not start")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
