@@ -1,8 +1,11 @@
 """End to end, every part real and in its own process: app -> (proxy ->) rotel with the pricing
 processor -> local collector with its own pricing off -> chDB -> `llmobserve-otel report`.
 
-The local collector runs with `--no-pricing` and the app's spans reach rotel without a cost, so a
-cost in the store can only come from rotel's processor (`llmobserve.cost.source = collector`).
+The local collector runs with `--no-pricing` and the spans reach rotel without a cost, so a cost in
+the store can only come from rotel's processor (`llmobserve.cost.source = collector`). Two chains:
+- the app's own SDK spans, exported with their cost removed (an instrumentation that does not price);
+- the full proxy mode: app (real openai SDK under `llmobserve-otel run`, LLMOBSERVE_PROXY_URL) ->
+  `llmobserve-otel proxy` -> provider simulator; the proxy's span -> rotel -> collector.
 
 Prices (https://openai.com/api/pricing, the same figures genai-prices carries for gpt-4o):
 $2.50 per million input tokens, $1.25 per million cached input tokens, $10.00 per million output.
@@ -90,6 +93,25 @@ _APP_WITHOUT_COST = textwrap.dedent(
             extra_headers={"x-sim-usage": os.environ["APP_USAGE"], "x-sim-response-model": "gpt-4o-2024-08-06"},
         )
     provider.shutdown()
+    print(json.dumps({"usage": chat.usage.model_dump()}), flush=True)
+    """
+)
+
+# The app behind the proxy: run under `llmobserve-otel run --` (no observe() call), it only names
+# the customer and sections; LLMOBSERVE_PROXY_URL sends its provider call through the proxy.
+_APP_THROUGH_PROXY = textwrap.dedent(
+    """
+    import json, os
+    import openai
+    import llmobserve_otel as lo
+
+    client = openai.OpenAI(base_url=os.environ["APP_OPENAI_URL"] + "/v1", api_key="sk-e2e-secret", max_retries=0)
+    with lo.customer("acme"), lo.section("agent:support"), lo.section("step:answer"):
+        chat = client.chat.completions.create(
+            model="gpt-4o",
+            messages=[{"role": "user", "content": "Where is my order?"}],
+            extra_headers={"x-sim-usage": os.environ["APP_USAGE"], "x-sim-response-model": "gpt-4o-2024-08-06"},
+        )
     print(json.dumps({"usage": chat.usage.model_dump()}), flush=True)
     """
 )
@@ -259,3 +281,101 @@ def test_sdk_spans_without_cost_are_priced_by_rotel(
     collector.wait_idle(3)
     assert rotel.process.poll() is None, rotel.output()
     _assert_priced_by_rotel(collector, "e2e-app")
+
+
+@pytest.fixture
+def proxy(tmp_path: Path, rotel: Rotel, upstream: ProviderSimulator) -> Iterator[str]:
+    """`llmobserve-otel proxy` on a free port, exporting its spans to rotel; the simulator is the
+    provider host it may reach (named by the operator in its LLMOBSERVE_PROVIDER_HOSTS)."""
+    pytest.importorskip("llmobserve_otel.proxy", reason="the proxy is not built")
+    port = free_port()
+    log = open(tmp_path / "proxy.log", "w+")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llmobserve_otel", "proxy", "--port", str(port)],
+        env=_env(
+            OTEL_EXPORTER_OTLP_ENDPOINT=rotel.url,
+            OTEL_SERVICE_NAME="e2e-proxy",
+            OTEL_BSP_SCHEDULE_DELAY="100",
+            LLMOBSERVE_PROVIDER_HOSTS=f"{upstream.host_port}=openai",
+        ),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(url + "/health")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                log.seek(0)
+                assert process.poll() is None, log.read()
+                assert time.monotonic() < deadline, "proxy did not start"
+                time.sleep(0.1)
+        yield url
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)  # drains and flushes its spans
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        log.close()
+
+
+@pytest.mark.parametrize(
+    "openai_v2",
+    [
+        False,
+        pytest.param(
+            True,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="double count: with LLMOBSERVE_PROXY_URL the wire capture records no span, so the "
+                "app's CostSpanProcessor prices the openai-v2 span (source=sdk) besides the proxy's span",
+            ),
+        ),
+    ],
+    ids=["app-without-openai-v2", "app-with-openai-v2"],
+)
+def test_proxy_span_is_priced_by_rotel(
+    tmp_path: Path,
+    collector: LocalCollector,
+    rotel: Rotel,
+    upstream: ProviderSimulator,
+    proxy: str,
+    openai_v2: bool,
+) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(_APP_THROUGH_PROXY)
+    env = _env(
+        APP_OPENAI_URL=upstream.url,
+        APP_USAGE=USAGE_HEADER,
+        LLMOBSERVE_PROXY_URL=proxy,
+        LLMOBSERVE_PROVIDER_HOSTS=f"{upstream.host_port}=openai",
+        OTEL_EXPORTER_OTLP_ENDPOINT=rotel.url,
+        OTEL_SERVICE_NAME="e2e-app",
+    )
+    if not openai_v2:  # `run` loads every installed instrumentation; the dev extra installs openai-v2
+        env["OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"] = "openai"
+    out = subprocess.run(
+        [sys.executable, "-m", "llmobserve_otel", "run", "--", sys.executable, str(app)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["usage"]["prompt_tokens"] == 1000
+    # The provider got the call through the proxy, with the app's key and none of our context.
+    assert len(upstream.requests) == 1
+    headers = {k.lower(): v for k, v in upstream.requests[0].headers.items()}
+    assert headers["authorization"] == "Bearer sk-e2e-secret"
+    assert not {"baggage", "traceparent", "tracestate"} & set(headers)
+    # The app's spans (HTTP client span, two sections, openai-v2's when on) and the proxy's span.
+    collector.wait_idle(5 if openai_v2 else 4)
+    assert rotel.process.poll() is None, rotel.output()
+    _assert_priced_by_rotel(collector, "e2e-proxy")
