@@ -6,7 +6,9 @@ usage in GenAI semconv terms (either spelling seen in the wild), prices LLM toke
 genai-prices at the call's timestamp, and every other unit (characters, read units, payment
 amounts, ...) from our own price data (`_catalogue`), which also carries the user's overrides.
 It never raises: an unknown model gives a status and a reason, not a guess. Nothing here touches
-the network; both catalogues load on first use.
+the network; both catalogues load on first use. A span carrying `llmobserve.usage.billed_usd` (the
+charge the provider itself reported in its response: Twilio's `price`, PayPal's `paypal_fee`) is
+priced at that figure, over any rate.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ _pricer = LlmPricer()
 catalogue = Catalogue()
 """Our own price data plus `LLMOBSERVE_PRICING_FILE`; consulted before genai-prices."""
 _warned: set[tuple[str | None, str]] = set()
+_BILLED_USD = f"{sc.USAGE_PREFIX}billed_usd"
 
 # Our provider ids and GenAI semconv provider names -> genai-prices provider ids.
 _GENAI_PRICES_PROVIDER: Mapping[str, str] = {
@@ -150,6 +153,9 @@ def price(attributes: Mapping[str, Any], timestamp: datetime | None = None) -> P
     """Price a span from its attributes; None when it is not a priceable call (no usage at all)."""
     usage = _usage(attributes)
     provider = provider_id(attributes)
+    billed = attributes.get(_BILLED_USD)
+    if isinstance(billed, (int, float)) and not isinstance(billed, bool) and 0 <= billed < float("inf"):
+        return Price(sc.STATUS_PRICED, cost_usd=Decimal(str(billed)))  # the provider's own figure
     if provider is not None and catalogue.has(provider):
         try:
             found = _price_from_catalogue(
