@@ -1,0 +1,127 @@
+"""AssemblyAI pre-recorded transcription through the real `assemblyai` SDK (submit, then poll).
+
+Price (https://www.assemblyai.com/pricing): Universal-2 $0.15 per audio hour, Universal-3.5 Pro
+$0.21 per hour, pro-rated to the second; billed only for the completed transcript.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import assemblyai as aai
+import pytest
+from wire import On, Reply, WireServer, map_host
+
+_ids = itertools.count(1)
+
+
+def _transcript(transcript_id: str, status: str, **fields) -> dict:
+    body = {
+        "id": transcript_id,
+        "status": status,
+        "audio_url": "https://example.com/call.mp3",
+        "language_code": "en_us",
+        "speech_model": "universal",
+        "text": None,
+        "words": None,
+        "audio_duration": None,
+        "error": None,
+    }
+    body.update(fields)
+    return body
+
+
+def _server(polls_before_done: int, duration: int = 1234, model: str = "universal") -> WireServer:
+    transcript_id = f"tx-{next(_ids)}"
+    seen = {"polls": 0}
+
+    def submit(request):
+        return Reply.json(_transcript(transcript_id, "queued"))
+
+    def poll(request):
+        seen["polls"] += 1
+        if seen["polls"] <= polls_before_done:
+            return Reply.json(_transcript(transcript_id, "processing"))
+        return Reply.json(
+            _transcript(
+                transcript_id,
+                "completed",
+                text="hello world",
+                words=[{"text": "hello", "start": 0, "end": 400, "confidence": 0.98}],
+                audio_duration=duration,
+                confidence=0.98,
+                speech_model_used=model,
+            )
+        )
+
+    return WireServer(
+        [On("POST", r"/v2/transcript", submit), On("GET", rf"/v2/transcript/{transcript_id}", poll)]
+    )
+
+
+@pytest.fixture
+def sdk_settings():
+    saved = (aai.settings.api_key, aai.settings.base_url, aai.settings.polling_interval)
+    aai.settings.api_key = "aai-test-key"
+    aai.settings.polling_interval = 0.01
+    yield aai.settings
+    aai.settings.api_key, aai.settings.base_url, aai.settings.polling_interval = saved
+
+
+@pytest.mark.provider("assemblyai")
+def test_transcribe_bills_the_completed_transcript_once(spans, sdk_settings):
+    with _server(polls_before_done=2, duration=1234) as server:
+        map_host(server, "assemblyai")
+        sdk_settings.base_url = server.url
+        transcript = aai.Transcriber().transcribe("https://example.com/call.mp3")
+        assert transcript.status == aai.TranscriptStatus.completed
+        again = aai.Transcript.get_by_id(transcript.id)  # a re-read is not billed again
+    assert transcript.text == "hello world" and again.audio_duration == 1234
+    calls = [dict(s.attributes) for s in spans.provider_calls()]
+    # submit, 2 processing polls, the completed poll, the re-read
+    assert [c["http.request.method"] for c in calls] == ["POST", "GET", "GET", "GET", "GET"]
+    attrs = calls[3]
+    assert [c for c in calls if "llmobserve.cost.usd" in c] == [attrs]
+    assert attrs["llmobserve.provider"] == "assemblyai"
+    assert attrs["llmobserve.operation"] == "transcription"
+    assert attrs["llmobserve.usage.seconds"] == 1234
+    assert attrs["gen_ai.response.id"] == transcript.id
+    # 1234 s at Universal-2 $0.15/hour
+    assert attrs["llmobserve.cost.usd"] == pytest.approx(1234 * 0.15 / 3600, abs=1e-12)  # $0.051417
+    for poll in calls[:3] + calls[4:]:
+        assert "llmobserve.usage.seconds" not in poll
+        assert poll["llmobserve.cost.status"] == "no_usage"
+    assert "aai-test-key" not in repr(calls)
+
+
+@pytest.mark.provider("assemblyai")
+def test_universal_3_pro_rate(spans, sdk_settings):
+    with _server(polls_before_done=0, duration=600, model="universal-3-pro") as server:
+        map_host(server, "assemblyai")
+        sdk_settings.base_url = server.url
+        aai.Transcriber().transcribe("https://example.com/call.mp3")
+    billed = [dict(s.attributes) for s in spans.provider_calls() if "llmobserve.cost.usd" in s.attributes]
+    assert len(billed) == 1
+    assert billed[0]["llmobserve.usage.seconds"] == 600
+    assert billed[0]["llmobserve.cost.usd"] == pytest.approx(600 * 0.21 / 3600, abs=1e-12)  # $0.035
+
+
+@pytest.mark.provider("assemblyai")
+def test_error_transcript_is_not_billed(spans, sdk_settings):
+    tid = f"tx-{next(_ids)}"
+    routes = [
+        On("POST", r"/v2/transcript", lambda r: Reply.json(_transcript(tid, "queued"))),
+        On(
+            "GET",
+            rf"/v2/transcript/{tid}",
+            lambda r: Reply.json(_transcript(tid, "error", error="bad audio")),
+        ),
+    ]
+    with WireServer(routes) as server:
+        map_host(server, "assemblyai")
+        sdk_settings.base_url = server.url
+        transcript = aai.Transcriber().transcribe("https://example.com/call.mp3")
+    assert transcript.status == aai.TranscriptStatus.error and transcript.error == "bad audio"
+    calls = [dict(s.attributes) for s in spans.provider_calls()]
+    assert len(calls) == 2
+    assert all("llmobserve.cost.usd" not in c and "llmobserve.usage.seconds" not in c for c in calls)
