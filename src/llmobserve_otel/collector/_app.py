@@ -6,6 +6,7 @@ POST /v1/metrics    accepted and discarded (default SDK setups export them; no e
 POST /v1/logs       accepted and discarded
 GET  /health        200 while the store takes inserts, 503 while it fails
 GET  /api/v1/report the report's aggregates (`llmobserve-otel report` asks here first)
+GET  /             the cost page: the dashboards' panels (`_page.py`)
 ```
 
 Handlers stay thin over the pure pieces: `_otlp` (wire format), `_pipeline` (rows), `_writer`
@@ -46,6 +47,7 @@ from llmobserve_otel.collector._otlp import (
     media_type,
     traces_response,
 )
+from llmobserve_otel.collector._page import page_routes
 from llmobserve_otel.collector._pipeline import Pricer, request_rows
 from llmobserve_otel.collector._validate import InvalidAttributeError
 from llmobserve_otel.collector._writer import Writer
@@ -129,6 +131,7 @@ class Collector:
                 Route("/v1/logs", self.discard, methods=["POST"]),
                 Route("/health", self.health, methods=["GET"]),
                 Route("/api/v1/report", self.report, methods=["GET"]),
+                *page_routes(self),  # GET / and the dashboards' panels (_page.py)
             ],
             lifespan=self._lifespan,
         )

@@ -377,7 +377,7 @@ TRACE_EXPLORER = Dashboard(
                 "LEFT JOIN depths ON depths.span_id = spans.span_id\n"
                 "ORDER BY start, depth, span_id"
             ),
-            viz="table",
+            viz="spans",
             unit="currencyUSD",
             width=24,
             height=12,

@@ -95,7 +95,7 @@ def _panel_builder(panel: Panel) -> Any:
         return piechart.Panel().reduce_options(common.ReduceDataOptions().values(True).calcs(["lastNotNull"]))
     if panel.viz == "traces":
         return dashboard.Panel().type("traces")
-    return table.Panel()  # table, tree (the tree is an indented table in Grafana)
+    return table.Panel()  # table, tree and spans: indented tables in Grafana
 
 
 def _panel(panel: Panel, panel_id: int) -> Any:

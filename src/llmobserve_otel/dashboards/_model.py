@@ -12,9 +12,10 @@ from typing import Literal
 
 __all__ = ("ALL", "Dashboard", "Panel", "Variable", "Viz")
 
-Viz = Literal["stat", "timeseries", "barchart", "piechart", "table", "tree", "traces"]
+Viz = Literal["stat", "timeseries", "barchart", "piechart", "table", "tree", "spans", "traces"]
 """How a panel draws its rows. `tree` is a table of section paths with their depth (Grafana shows
-it as an indented table, the local page as a collapsible tree); `traces` is Grafana's trace view."""
+it as an indented table, the local page as a collapsible tree); `spans` is one trace's spans with
+their costs (a table in Grafana, a waterfall on the local page); `traces` is Grafana's trace view."""
 
 ALL = "__all__"
 """The value a variable takes when "All" is selected (its Grafana `allValue` is this as a SQL literal)."""
