@@ -59,6 +59,12 @@ class ProviderModule(Protocol):
     - `new_stream(route) -> StreamState`: only for APIs that answer with SSE.
     - `TRANSPORTS: tuple[str, ...]`: wire transports covered (default `("https",)`), for the coverage table.
     - `SDK: str | None`: the PyPI distribution the tests drive (None: raw HTTP), for the coverage table.
+    - `match_grpc(method) -> Route | None`: the billable gRPC method (`/package.Service/Method`).
+    - `parse_grpc(route, method, response_message) -> Usage | None`: usage from a decoded protobuf
+      response (read with `getattr`, no protobuf import); on server streams, called per message
+      and the units added up.
+    - `match_command(name, args) -> Route | None` and `parse_command(route, args, reply) -> Usage | None`:
+      the same for database commands (MongoDB via pymongo monitoring, Redis via redis-py).
     """
 
     NAME: str
