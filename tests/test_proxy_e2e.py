@@ -16,16 +16,11 @@ The call: 1000 input tokens of which 200 cached, 500 output (the simulator repor
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import textwrap
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,7 +28,7 @@ import pytest
 pytest.importorskip("rotel", reason="the rotel extra (Linux, Python 3.11) is not installed")
 
 sys.path.insert(0, str(Path(__file__).parent / "pricing_processor"))
-from rotel_harness import Rotel, free_port
+from rotel_harness import LocalCollector, Rotel, clean_env, free_port, report, wait_http
 
 from llmobserve_otel import semconv as sc
 from llmobserve_otel.testing import ProviderSimulator
@@ -117,78 +112,11 @@ _APP_THROUGH_PROXY = textwrap.dedent(
 )
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMOBSERVE_"))}
-    env.update(extra)
-    return env
-
-
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.load(response)
-
-
-@dataclass
-class LocalCollector:
-    url: str
-    store: Path
-    process: subprocess.Popen[str]
-
-    def wait_idle(self, inserted: int, timeout: float = 30.0) -> None:
-        """Until the collector has stored `inserted` spans and holds none pending."""
-        deadline = time.monotonic() + timeout
-        while True:
-            health = _get(self.url + "/health")
-            if health.get("inserted", 0) >= inserted and not health.get("pending"):
-                return
-            assert time.monotonic() < deadline, health
-            time.sleep(0.1)
-
-    def stop(self) -> str:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        return self.process.stderr.read() if self.process.stderr else ""
-
-
 @pytest.fixture
 def collector(tmp_path: Path) -> Iterator[LocalCollector]:
     """`llmobserve-otel collector --no-pricing` on a free port with a tmp chDB store."""
-    port = free_port()
-    store = tmp_path / "store"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llmobserve_otel",
-            "collector",
-            "--no-pricing",
-            "--port",
-            str(port),
-            "--clickhouse-url",
-            f"chdb://{store}",
-            "--flush-interval",
-            "0.1",
-        ],
-        env=_env(),
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    running = LocalCollector(f"http://127.0.0.1:{port}", store, process)
+    running = LocalCollector.start(tmp_path, "--no-pricing")
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                _get(running.url + "/health")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                assert process.poll() is None, running.stop()
-                assert time.monotonic() < deadline, "collector did not start"
-                time.sleep(0.1)
         yield running
     finally:
         running.stop()
@@ -205,18 +133,6 @@ def rotel(tmp_path: Path, collector: LocalCollector) -> Iterator[Rotel]:
 def upstream() -> Iterator[ProviderSimulator]:
     with ProviderSimulator() as sim:
         yield sim
-
-
-def _report(collector: LocalCollector, by: str) -> list[dict]:
-    out = subprocess.run(
-        [sys.executable, "-m", "llmobserve_otel", "report", "--by", by, "--format", "json"],
-        env=_env(LLMOBSERVE_COLLECTOR_URL=collector.url),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
 
 
 def _stored_calls(collector: LocalCollector) -> list[tuple]:
@@ -241,12 +157,12 @@ def _stored_calls(collector: LocalCollector) -> list[tuple]:
 
 
 def _assert_priced_by_rotel(collector: LocalCollector, service: str) -> None:
-    by_customer = _report(collector, "customer")
+    by_customer = report("--by", "customer", collector_url=collector.url)
     assert [(r["key"], r["calls"], r["input_tokens"], r["output_tokens"]) for r in by_customer] == [
         ("acme", 1, 1000, 500)
     ]
     assert by_customer[0]["cost_usd"] == pytest.approx(CALL_COST, abs=1e-12)  # $0.00725
-    by_section = _report(collector, "section")
+    by_section = report("--by", "section", collector_url=collector.url)
     assert [(r["key"], r["calls"]) for r in by_section] == [(SECTION, 1)]
     assert by_section[0]["cost_usd"] == pytest.approx(CALL_COST, abs=1e-12)
     stderr = collector.stop()
@@ -265,7 +181,7 @@ def test_sdk_spans_without_cost_are_priced_by_rotel(
     app.write_text(_APP_WITHOUT_COST)
     out = subprocess.run(
         [sys.executable, str(app)],
-        env=_env(
+        env=clean_env(
             APP_OTLP_URL=rotel.url,
             APP_OPENAI_URL=upstream.url,
             APP_USAGE=USAGE_HEADER,
@@ -292,7 +208,7 @@ def proxy(tmp_path: Path, rotel: Rotel, upstream: ProviderSimulator) -> Iterator
     log = open(tmp_path / "proxy.log", "w+")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "llmobserve_otel", "proxy", "--port", str(port)],
-        env=_env(
+        env=clean_env(
             OTEL_EXPORTER_OTLP_ENDPOINT=rotel.url,
             OTEL_SERVICE_NAME="e2e-proxy",
             OTEL_BSP_SCHEDULE_DELAY="100",
@@ -304,16 +220,11 @@ def proxy(tmp_path: Path, rotel: Rotel, upstream: ProviderSimulator) -> Iterator
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _get(url + "/health")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                log.seek(0)
-                assert process.poll() is None, log.read()
-                assert time.monotonic() < deadline, "proxy did not start"
-                time.sleep(0.1)
+        try:
+            wait_http(url + "/health", process, "the proxy", timeout=60)
+        except Exception as exc:
+            log.seek(0)
+            raise AssertionError(log.read()) from exc
         yield url
     finally:
         if process.poll() is None:
@@ -351,7 +262,7 @@ def test_proxy_span_is_priced_by_rotel(
 ) -> None:
     app = tmp_path / "app.py"
     app.write_text(_APP_THROUGH_PROXY)
-    env = _env(
+    env = clean_env(
         APP_OPENAI_URL=upstream.url,
         APP_USAGE=USAGE_HEADER,
         LLMOBSERVE_PROXY_URL=proxy,

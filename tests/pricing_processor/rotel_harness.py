@@ -1,24 +1,32 @@
-"""Running the real rotel collector (PyPI wheel `rotel`) and a plain OTLP/HTTP sink, for tests.
+"""Running the real rotel collector (PyPI wheel `rotel`), the local collector and test sinks.
 
 `Rotel(...)` starts `rotel-agent start` on free loopback ports with a Python trace processor and an
 OTLP/HTTP exporter; `OtlpSink` is the receiving end (a stdlib HTTP server decoding OTLP protobuf);
-`export(...)` posts an ExportTraceServiceRequest. Imported by tests/pricing_processor and the e2e test.
+`export(...)` posts an ExportTraceServiceRequest; `LocalCollector.start(...)` runs
+`llmobserve-otel collector` as a process; `ClickHouseShim` takes rotel's ClickHouse inserts.
+Imported by tests/pricing_processor and tests/test_proxy_e2e.py.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
@@ -42,7 +50,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+def wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -116,7 +124,7 @@ class Rotel:
 
     def wait_ready(self) -> Rotel:
         try:
-            _wait_port(self.http_port, self.process)
+            wait_port(self.http_port, self.process)
         except Exception:
             self.stop()
             raise RuntimeError(f"rotel did not start:\n{self.output()}") from None
@@ -249,6 +257,194 @@ class OtlpSink:
         return matches[0]
 
     def __enter__(self) -> OtlpSink:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+# --- the local collector as a process ---
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The test's environment without OTEL_* and LLMOBSERVE_* settings, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMOBSERVE_"))}
+    env.update(extra)
+    return env
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)
+
+
+def wait_http(url: str, process: subprocess.Popen[Any], what: str, timeout: float = 90.0) -> None:
+    """Until GET `url` answers 2xx (the process must stay alive meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            get_json(url)
+            return
+        except (urllib.error.URLError, ConnectionError):
+            if process.poll() is not None:
+                raise RuntimeError(f"{what} exited with {process.returncode}") from None
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what} did not start") from None
+            time.sleep(0.1)
+
+
+@dataclass
+class LocalCollector:
+    """`llmobserve-otel collector` on a free port with a chDB store, as a process."""
+
+    url: str
+    store: Path
+    process: subprocess.Popen[str]
+
+    @classmethod
+    def start(cls, workdir: Path, *flags: str) -> LocalCollector:
+        port = free_port()
+        store = workdir / "store"
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "llmobserve_otel",
+                "collector",
+                "--port",
+                str(port),
+                "--clickhouse-url",
+                f"chdb://{store}",
+                "--flush-interval",
+                "0.1",
+                *flags,
+            ],
+            env=clean_env(),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        collector = cls(f"http://127.0.0.1:{port}", store, process)
+        try:
+            wait_http(collector.url + "/health", process, "the collector")
+        except Exception:
+            raise RuntimeError(collector.stop()) from None
+        return collector
+
+    def wait_idle(self, inserted: int, timeout: float = 30.0) -> None:
+        """Until the collector has stored `inserted` spans and holds none pending."""
+        deadline = time.monotonic() + timeout
+        while True:
+            health = get_json(self.url + "/health")
+            if health.get("inserted", 0) >= inserted and not health.get("pending"):
+                return
+            assert time.monotonic() < deadline, health
+            time.sleep(0.1)
+
+    def stop(self) -> str:
+        """SIGTERM (stores everything accepted); its stderr."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        return self.process.stderr.read() if self.process.stderr else ""
+
+
+def report(*args: str, collector_url: str | None = None) -> Any:
+    """`llmobserve-otel report ... --format json`, parsed."""
+    extra = {"LLMOBSERVE_COLLECTOR_URL": collector_url} if collector_url else {}
+    out = subprocess.run(
+        [sys.executable, "-m", "llmobserve_otel", "report", *args, "--format", "json"],
+        env=clean_env(**extra),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+# --- a ClickHouse HTTP interface for rotel's ClickHouse exporter, backed by chDB ---
+
+_INSERT = re.compile(r"^INSERT INTO (\w+) \(([^)]*)\) FORMAT RowBinary$")
+
+
+class ClickHouseShim:
+    """Takes `POST /?database=..&query=INSERT INTO t (cols) FORMAT RowBinary` (uncompressed body, as
+    rotel sends with compression `none`) and runs that insert in a chDB store with our schema: the
+    body is written to a file and read back with the `file()` table function, typed from our
+    `TRACES_INSERT_TYPES`. Only the HTTP transport is stood in for; rows, schema and views are real.
+    """
+
+    def __init__(self, client: Any, workdir: Path) -> None:
+        from llmobserve_otel.store._schema import TRACES_INSERT_COLUMNS, TRACES_INSERT_TYPES
+
+        self.types = dict(zip(TRACES_INSERT_COLUMNS, TRACES_INSERT_TYPES, strict=True))
+        self.client = client
+        self.inserts: list[dict[str, Any]] = []
+        self.errors: list[str] = []
+        self._lock = threading.Lock()
+        shim = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self._body()
+                status, answer = shim._insert(self.path, body)
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def _body(self) -> bytes:
+                if self.headers.get("transfer-encoding", "").lower() != "chunked":
+                    return self.rfile.read(int(self.headers.get("content-length", 0)))
+                parts = []
+                while size := int(self.rfile.readline().split(b";")[0].strip(), 16):
+                    parts.append(self.rfile.read(size))
+                    self.rfile.readline()
+                self.rfile.readline()
+                return b"".join(parts)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._dir = workdir
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def _insert(self, path: str, body: bytes) -> tuple[int, bytes]:
+        params = {k: v[0] for k, v in parse_qs(urlsplit(path).query).items()}
+        match = _INSERT.match(params.get("query", ""))
+        if not match:
+            self.errors.append(f"unexpected request {path}")
+            return 400, b"Code: 62. not an INSERT ... FORMAT RowBinary"
+        table, columns = match.group(1), [c.strip() for c in match.group(2).split(",")]
+        try:
+            structure = ", ".join(f"`{c}` {self.types[c]}" for c in columns)
+            with self._lock:
+                data = self._dir / f"rotel-insert-{len(self.inserts) + len(self.errors)}.bin"
+                data.write_bytes(body)
+                quoted = ", ".join(f"`{c}`" for c in columns)
+                self.client.command(
+                    f"INSERT INTO {table} ({quoted}) SELECT * FROM file('{data}', 'RowBinary', '{structure}')"
+                )
+                data.unlink()
+                self.inserts.append(
+                    {"table": table, "columns": columns, "params": params, "bytes": len(body)}
+                )
+        except Exception as exc:  # shown to rotel as a ClickHouse error, and kept for the test
+            self.errors.append(repr(exc))
+            return 500, f"Code: 1000. {exc}".encode()
+        return 200, b""
+
+    def __enter__(self) -> ClickHouseShim:
         self._thread.start()
         return self
 
