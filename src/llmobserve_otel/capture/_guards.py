@@ -1,9 +1,11 @@
-"""Third-party marks for clients whose provider usage is not captured here yet (requests, aiohttp).
+"""Third-party marks for clients whose provider usage is captured one layer down (requests) or not yet (aiohttp).
 
 Requests to a host that is not internal run with `EXTERNAL_DESTINATION_KEY` set, so the stock
 instrumentation's injected headers carry no baggage. `requests` is wrapped at `Session.send`
 (outside the stock wrapper, which injects there); aiohttp injects in its trace-config callbacks,
-which run inside `ClientSession._request`.
+which run inside `ClientSession._request`. For a provider host, `requests` runs with the stock HTTP
+span suppressed: the urllib3 capture underneath records the call as the one span, and no
+propagation header is injected.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import wrapt
+from opentelemetry import context
+from opentelemetry.instrumentation.utils import _SUPPRESS_HTTP_INSTRUMENTATION_KEY
 
+from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel._internal.hosts import is_internal
 from llmobserve_otel._internal.propagation import external_destination
 
@@ -26,10 +31,30 @@ def _external(url: Any) -> bool:
     return not (host and is_internal(host))
 
 
+def _provider_host(url: Any) -> bool:
+    registry = REQUESTS.registry
+    if registry is None:
+        return False
+    try:
+        parts = urlsplit(str(url))
+        return parts.hostname is not None and registry.lookup(parts.hostname, parts.port) is not None
+    except Exception as exc:  # ValueError on a bad port; anything else is ours
+        if not isinstance(exc, ValueError):
+            report_internal_error("capture.requests.lookup", exc)
+        return False
+
+
 def _wrap_requests_send(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     request = args[0] if args else kwargs.get("request")
-    with external_destination(request is not None and _external(request.url)):
-        return wrapped(*args, **kwargs)
+    url = request.url if request is not None else None
+    with external_destination(url is not None and _external(url)):
+        if url is None or not _provider_host(url):
+            return wrapped(*args, **kwargs)
+        token = context.attach(context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True))
+        try:
+            return wrapped(*args, **kwargs)
+        finally:
+            context.detach(token)
 
 
 async def _wrap_aiohttp_request(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
@@ -44,6 +69,8 @@ class Guard:
     def __init__(self, module: str, owner: str, attribute: str, wrapper: Any) -> None:
         self.module, self.owner, self.attribute, self.wrapper = module, owner, attribute, wrapper
         self._cls: Any = None
+        self.registry: Any = None
+        """The provider registry given at instrument time (requests uses it to spot provider hosts)."""
 
     @property
     def instrumented(self) -> bool:
@@ -53,8 +80,10 @@ class Guard:
         current = cls.__dict__.get(self.attribute)
         return isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper is self.wrapper  # type: ignore[attr-defined]
 
-    def instrument(self, *_: Any) -> bool:
+    def instrument(self, registry: Any = None, *_: Any) -> bool:
         """Wrap so ours is outermost (again, if another instrumentation wrapped on top); idempotent."""
+        if registry is not None:
+            self.registry = registry
         try:
             cls = getattr(importlib.import_module(self.module), self.owner)
         except (ImportError, AttributeError):
@@ -71,6 +100,7 @@ class Guard:
         if self._outermost(cls):
             setattr(cls, self.attribute, cls.__dict__[self.attribute].__wrapped__)
         self._cls = None
+        self.registry = None
 
 
 REQUESTS = Guard("requests", "Session", "send", _wrap_requests_send)
