@@ -12,11 +12,10 @@ polls and any later re-read of the same transcript carry no usage (and no cost).
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from llmobserve_otel.providers._json import as_str, dig
+from llmobserve_otel.providers._once import BilledOnce
 from llmobserve_otel.providers._types import Route, Usage
 
 NAME = "assemblyai"
@@ -40,26 +39,7 @@ def request_info(route: Route, body: Any) -> dict[str, Any]:
     return {"model": as_str(dig(body, "speech_model")) or as_str(first)}
 
 
-class _Billed:
-    """Transcript ids already billed in this process (bounded: the oldest are forgotten first)."""
-
-    def __init__(self, limit: int = 10_000) -> None:
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._limit = limit
-        self._lock = threading.Lock()
-
-    def first(self, transcript_id: str) -> bool:
-        """True the first time `transcript_id` is seen."""
-        with self._lock:
-            if transcript_id in self._ids:
-                return False
-            self._ids[transcript_id] = None
-            if len(self._ids) > self._limit:
-                self._ids.popitem(last=False)
-            return True
-
-
-_billed = _Billed()
+_billed = BilledOnce()
 
 
 def parse_json(route: Route, body: Any) -> Usage | None:
