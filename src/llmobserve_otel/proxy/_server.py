@@ -8,8 +8,10 @@ and flushes the spans still queued for export.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -59,9 +61,23 @@ def _config(proxy: Proxy, host: str, port: int, log_level: str, drain_seconds: f
 def serve(
     proxy: Proxy, host: str, port: int, *, log_level: str = "warning", drain_seconds: float = 30
 ) -> None:
-    """Serve until SIGTERM/SIGINT, then drain requests in flight and flush spans."""
-    server = _Server(_config(proxy, host, port, log_level, drain_seconds), proxy, announce=True)
-    server.run()
+    """Serve until SIGTERM/SIGINT, then drain requests in flight and flush spans.
+
+    uvicorn re-raises the signal it caught once it has shut down; the handlers installed here take
+    that re-raise, so the process exits through our return (exit code 0) after a clean drain.
+    """
+    received: list[int] = []
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server = _Server(_config(proxy, host, port, log_level, drain_seconds), proxy, announce=True)
+        server.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class ServerThread:

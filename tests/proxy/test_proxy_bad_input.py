@@ -1,0 +1,110 @@
+"""Bad input (issue 4, item 7): the proxy stays up, the client sees the upstream's bytes or a clear
+error, and the span says what happened."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from proxy_harness import MALFORMED_BODY
+
+CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+STREAM = {**CHAT, "stream": True, "stream_options": {"include_usage": True}}
+
+
+def _healthy(proxy) -> None:
+    assert httpx.get(proxy.url + "/health").status_code == 200
+
+
+def test_malformed_upstream_json_passes_through_byte_for_byte(proxy, received, faults):
+    answer = httpx.post(f"{proxy.url}/_/http/{faults.host_port}/malformed/v1/chat/completions", json=CHAT)
+    assert answer.status_code == 200
+    assert answer.content == MALFORMED_BODY
+    (span,) = received.proxy_spans(1)
+    assert span.attributes["llmobserve.usage.status"] == "malformed JSON body"
+    assert "gen_ai.usage.input_tokens" not in span.attributes
+    _healthy(proxy)
+
+
+def test_upstream_hangs_up_mid_stream(proxy, received, faults):
+    seen = []
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream(
+            "POST", f"{proxy.url}/_/http/{faults.host_port}/hangup/v1/chat/completions", json=STREAM
+        ) as answer,
+    ):
+        assert answer.status_code == 200
+        for chunk in answer.iter_raw():
+            seen.append(chunk)
+    # The client got what the upstream sent, then the same cut (no clean end of body).
+    assert b"".join(seen).count(b"data: ") == 2
+    (span,) = received.proxy_spans(1)
+    attrs = span.attributes
+    assert attrs["llmobserve.usage.incomplete"] is True
+    assert attrs["llmobserve.proxy.outcome"] == "upstream_failed_mid_body"
+    assert attrs["error.type"] == "RemoteProtocolError"
+    assert span.status_code == 2
+    _healthy(proxy)
+
+
+def test_client_disconnect_mid_stream_cancels_upstream(proxy, received, faults):
+    with httpx.stream(
+        "POST", f"{proxy.url}/_/http/{faults.host_port}/slow/v1/chat/completions", json=STREAM
+    ) as answer:
+        for line in answer.iter_lines():
+            if line.startswith("data: "):
+                break  # one event, then the client goes away
+    assert faults.cancelled.wait(5), "the upstream request was not cancelled"
+    assert faults.events_sent < 200
+    (span,) = received.proxy_spans(1)
+    attrs = span.attributes
+    assert attrs["llmobserve.proxy.outcome"] == "client_disconnected"
+    assert attrs["llmobserve.usage.incomplete"] is True
+    assert attrs["http.response.status_code"] == 200
+    _healthy(proxy)
+
+
+def test_oversized_request_gets_413(proxy, received, sim):
+    before = len(sim.requests)
+    answer = httpx.post(
+        f"{proxy.url}/openai/v1/chat/completions",
+        json={**CHAT, "messages": [{"role": "user", "content": "x" * 70_000}]},
+    )
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "request_too_large"
+    assert len(sim.requests) == before  # nothing went upstream
+    _healthy(proxy)
+
+
+def test_upstream_timeout_gets_504(proxy, received, faults):
+    started = time.monotonic()
+    answer = httpx.post(
+        f"{proxy.url}/_/http/{faults.host_port}/hang/v1/chat/completions", json=CHAT, timeout=10
+    )
+    elapsed = time.monotonic() - started
+    assert answer.status_code == 504
+    assert answer.json()["error"]["code"] == "upstream_timeout"
+    assert 1.4 < elapsed < 5  # --upstream-timeout 1.5
+    assert faults.cancelled.wait(5)  # the proxy dropped the upstream connection
+    (span,) = received.proxy_spans(1)
+    assert span.attributes["error.type"] == "ReadTimeout"
+    assert span.status_code == 2
+    _healthy(proxy)
+
+
+def test_unreachable_upstream_gets_502(start_proxy, otlp, received):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    from proxy_harness import proxy_env
+
+    proxy = start_proxy(["--upstream", f"openai=http://127.0.0.1:{dead}"], proxy_env(otlp))
+    answer = httpx.post(f"{proxy.url}/openai/v1/chat/completions", json=CHAT)
+    assert answer.status_code == 502
+    assert answer.json()["error"]["code"] == "upstream_unavailable"
+    (span,) = received.proxy_spans(1)
+    assert span.attributes["error.type"] == "ConnectError"
