@@ -23,6 +23,7 @@ from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel._internal.hosts import is_internal
 from llmobserve_otel._internal.propagation import EXTERNAL_DESTINATION_KEY
 from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
+from llmobserve_otel.capture._proxy_route import ProxyRoute, configured, reroute_httpx
 from llmobserve_otel.providers import Registry
 
 # Set while a request runs inside our wrapper: a second copy of the wrapper further in (left there
@@ -122,6 +123,7 @@ class HttpxCapture:
         self._registry: Registry | None = None
         self._config: CaptureConfig | None = None
         self._streams: tuple[type, type] | None = None
+        self._proxy: ProxyRoute | None = None
 
     @property
     def instrumented(self) -> bool:
@@ -151,6 +153,7 @@ class HttpxCapture:
         if self._module is None:
             self._registry, self._config = registry, config
             self._streams = _stream_types(module)
+            self._proxy = configured()
         for cls, name, wrapper in self._targets(module):
             if not self._outermost(cls, name, wrapper):
                 wrapt.wrap_function_wrapper(cls, name, wrapper)
@@ -187,6 +190,9 @@ class HttpxCapture:
         ctx = context.set_value(_IN_CAPTURE_KEY, True)
         if provider is None:
             return None, context.set_value(EXTERNAL_DESTINATION_KEY, True, ctx)
+        if self._proxy is not None:  # LLMOBSERVE_PROXY_URL: the proxy records the call, with the stock span as parent
+            reroute_httpx(request, self._proxy)
+            return None, ctx
         route = provider.match(request.method, url.path)
         # Provider hosts get no propagation headers at all: suppress the stock HTTP span (ours replaces it).
         ctx = context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True, ctx)
