@@ -181,11 +181,9 @@ def test_card_declined_error_is_not_billed_and_app_sees_the_error(spans):
             "type": "card_error",
         }
     }
-    with WireServer([On("POST", r"/v1/payment_intents", lambda r: Reply.json(error, 402))]) as server:
-        with pytest.raises(stripe.CardError) as raised:
-            _client(server).v1.payment_intents.create(
-                params={"amount": 2000, "currency": "usd", "confirm": True}
-            )
+    decline = On("POST", r"/v1/payment_intents", lambda r: Reply.json(error, 402))
+    with WireServer([decline]) as server, pytest.raises(stripe.CardError) as raised:
+        _client(server).v1.payment_intents.create(params={"amount": 2000, "currency": "usd", "confirm": True})
     assert raised.value.code == "card_declined"
     attrs = spans.one_call()
     assert attrs["http.response.status_code"] == 402
@@ -195,17 +193,19 @@ def test_card_declined_error_is_not_billed_and_app_sees_the_error(spans):
 
 @pytest.mark.provider("stripe")
 def test_malformed_body_reaches_the_app_untouched_and_marks_the_span(spans):
-    with WireServer(
-        [
-            On(
-                "POST",
-                r"/v1/payment_intents",
-                lambda r: Reply(200, b"{not json", {"content-type": "application/json"}),
-            )
-        ]
-    ) as server:
-        with pytest.raises(stripe.APIError):
-            _client(server).v1.payment_intents.create(params={"amount": 2000, "currency": "usd"})
+    with (
+        WireServer(
+            [
+                On(
+                    "POST",
+                    r"/v1/payment_intents",
+                    lambda r: Reply(200, b"{not json", {"content-type": "application/json"}),
+                )
+            ]
+        ) as server,
+        pytest.raises(stripe.APIError),
+    ):
+        _client(server).v1.payment_intents.create(params={"amount": 2000, "currency": "usd"})
     attrs = spans.one_call()
     assert attrs["llmobserve.usage.status"] == "malformed JSON body"
     assert "llmobserve.cost.usd" not in attrs

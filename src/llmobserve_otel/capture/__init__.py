@@ -44,9 +44,10 @@ CAPTURES: dict[str, str] = {
     "websockets": "llmobserve_otel.capture.websockets:CAPTURE",
     "pymongo": "llmobserve_otel.capture.pymongo:CAPTURE",
     "redis": "llmobserve_otel.capture.redis:CAPTURE",
+    "urllib": "llmobserve_otel.capture.urllib:CAPTURE",
 }
 # Library name -> the module whose import triggers instrumenting it (where the two differ).
-LIBRARY_MODULES: dict[str, str] = {"aiohttp-client": "aiohttp"}
+LIBRARY_MODULES: dict[str, str] = {"aiohttp-client": "aiohttp", "urllib": "urllib.request"}
 
 _loaded: dict[str, Any] = {}
 
