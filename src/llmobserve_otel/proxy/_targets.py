@@ -14,15 +14,14 @@ then may it resolve to a loopback, private or link-local address (see `_network`
 
 from __future__ import annotations
 
-import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import urlsplit
 
-from llmobserve_otel.providers import PROVIDERS, load, parse_host_mappings
-
-_log = logging.getLogger(__name__)
+from llmobserve_otel.providers import PROVIDERS, Registry, load, loaded, parse_host_mappings
 
 EXPLICIT_PREFIX = b"/_/"
 _SCHEMES = {b"http": ("http", 80), b"https": ("https", 443)}
@@ -75,12 +74,18 @@ class Refused(Exception):
         self.code = code
 
 
-def _host_matches(pattern: str, host: str) -> bool:
-    if pattern.startswith("*."):
-        return host.endswith(pattern[1:])
-    if pattern.startswith("."):
-        return host.endswith(pattern) or host == pattern[1:]
-    return host == pattern
+def _host_matches(pattern: str, host: str, port: int) -> bool:
+    """Allowlist entry `pattern` (`api.example.com`, `*.example.com`, `host:port`, `[v6]:port`) matches."""
+    if pattern.count(":") == 1 or (pattern.startswith("[") and "]:" in pattern):
+        pattern, _, pattern_port = pattern.rpartition(":")
+        if pattern_port != str(port):
+            return False
+    pattern = pattern.strip("[]")
+    return fnmatchcase(host, pattern) if "*" in pattern else host == pattern
+
+
+# A DNS name or an IP literal (IPv6 without brackets, as urlsplit returns it).
+_VALID_HOST = re.compile(r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?)+$|^[0-9a-f:.]+$")
 
 
 class Targets:
@@ -92,37 +97,17 @@ class Targets:
         upstreams: Mapping[str, str] | None = None,
         allow_hosts: Iterable[str] = (),
         provider_hosts: str | None = None,
-        providers: Iterable[str] | None = None,
     ) -> None:
         self.routes: dict[bytes, tuple[Upstream, Any]] = {}
-        self._hosts: dict[str, Any] = {}
-        self._wildcards: list[tuple[str, Any]] = []
+        self.registry = Registry(provider_hosts)
         self.trusted: set[tuple[str, int]] = set()
         self.trusted_hosts: set[str] = set()
-        for name in providers if providers is not None else PROVIDERS:
-            try:
-                module = load(name)
-            except ModuleNotFoundError as exc:
-                if exc.name != f"llmobserve_otel.providers.{PROVIDERS.get(name, name)}":
-                    _log.warning("llmobserve proxy: provider %s not loaded: %s", name, exc)
-                continue  # a provider listed before its module exists
-            except Exception as exc:  # one broken provider module must not take the proxy down
-                _log.warning("llmobserve proxy: provider %s not loaded: %s", name, exc)
-                continue
-            hosts = tuple(getattr(module, "HOSTS", ()) or ())
-            for host in hosts:
-                host = host.lower()
-                if "*" in host:
-                    self._wildcards.append((host, module))
-                else:
-                    self._hosts.setdefault(host, module)
-            fixed = [h for h in hosts if "*" not in h]
+        for name, module in loaded().items():
+            fixed = [host.lower() for host in module.HOSTS if "*" not in host]
             if fixed:
-                self.routes[name.encode()] = (Upstream("https", fixed[0].lower(), 443), module)
-        for host, name in parse_host_mappings(provider_hosts or ""):
+                self.routes[name.encode()] = (Upstream.parse(f"https://{fixed[0]}"), module)
+        for host, _name in parse_host_mappings(provider_hosts or ""):
             # Declared by the operator for self-hosted or compatible endpoints: trusted, private or not.
-            module = load(name)
-            self._hosts[host] = module
             name_part, _, port = host.rpartition(":")
             if port.isdigit() and name_part:
                 self.trusted.add((name_part.strip("[]"), int(port)))
@@ -132,26 +117,19 @@ class Targets:
             if name not in PROVIDERS:
                 raise ValueError(f"--upstream {name}=...: unknown provider (one of {', '.join(PROVIDERS)})")
             upstream = Upstream.parse(url)
-            module = load(name)
-            self.routes[name.encode()] = (upstream, module)
-            self._hosts[f"{upstream.host}:{upstream.port}"] = module
+            self.routes[name.encode()] = (upstream, load(name))
+            self.registry.add(f"{upstream.host}:{upstream.port}", name)
             self.trusted.add((upstream.host, upstream.port))
         self.allow = tuple(h.strip().lower() for h in allow_hosts if h.strip())
 
     def provider_for(self, host: str, port: int) -> Any | None:
-        found = self._hosts.get(f"{host}:{port}") or self._hosts.get(host)
-        if found is not None:
-            return found
-        for pattern, module in self._wildcards:
-            if _host_matches(pattern, host):
-                return module
-        return None
+        return self.registry.lookup(host, port)
 
     def is_trusted(self, host: str, port: int) -> bool:
         return (host, port) in self.trusted or host in self.trusted_hosts
 
     def _allowed(self, host: str, port: int) -> bool:
-        return any(_host_matches(p, host) or p == f"{host}:{port}" for p in self.allow)
+        return any(_host_matches(pattern, host, port) for pattern in self.allow)
 
     def resolve(self, raw_path: bytes, query: bytes) -> Target:
         """The target of a request for `raw_path?query`; raises `Refused`."""
@@ -182,7 +160,7 @@ class Targets:
             host, port = (parts.hostname or "").lower(), parts.port or scheme[1]
         except (UnicodeDecodeError, ValueError):
             raise Refused(400, "bad_target", "explicit target: malformed host or port") from None
-        if not host or parts.username is not None or parts.password is not None:
+        if not _VALID_HOST.match(host) or parts.username is not None or parts.password is not None:
             raise Refused(400, "bad_target", "explicit target: malformed host")
         module = self.provider_for(host, port)
         if module is None and not self._allowed(host, port) and not self.is_trusted(host, port):
