@@ -1,0 +1,44 @@
+"""Groq: OpenAI-compatible Chat Completions at `api.groq.com/openai/v1`.
+
+Wire format: https://console.groq.com/docs/api-reference — the OpenAI `usage` object; a stream's
+last chunk carries usage under `x_groq.usage` (or `usage` with `stream_options.include_usage`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmobserve_otel.providers import openai
+from llmobserve_otel.providers._json import dig
+from llmobserve_otel.providers._types import Route, Usage
+from llmobserve_otel.providers.openai import parse_json, request_info
+
+__all__ = ("HOSTS", "NAME", "ROUTES", "match", "new_stream", "parse_json", "request_info")
+
+NAME = "groq"
+HOSTS = ("api.groq.com",)
+TRANSPORTS = ("https",)
+SDK = "groq"
+
+ROUTES: tuple[tuple[str, Route], ...] = (
+    ("/chat/completions", openai.CHAT),
+    ("/responses", openai.RESPONSES),
+)
+
+
+def match(method: str, path: str) -> Route | None:
+    return openai.match_routes(ROUTES, method, path)
+
+
+class GroqChatStream(openai.ChatStream):
+    """Chat chunks whose usage may sit under `x_groq` (Groq's own stream extension)."""
+
+    def usage_of(self, chunk: dict[str, Any]) -> Usage | None:
+        usage = super().usage_of(chunk)
+        if usage is None and isinstance(dig(chunk, "x_groq", "usage"), dict):
+            usage = super().usage_of({**chunk, "usage": chunk["x_groq"]["usage"]})
+        return usage
+
+
+def new_stream(route: Route) -> Any:
+    return openai.ResponsesStream() if route is openai.RESPONSES else GroqChatStream()
