@@ -98,7 +98,8 @@ def parse_json(route: Route, body: Any) -> Usage | None:
         return None  # a minimal response: no captures to read
     usage = Usage(response_id=as_str(body.get("id")))
     usage.units = {f"amount_{currency}": float(amount) for currency, amount in amounts.items()}
-    usage.units["requests"] = fixed_fees
+    if fixed_fees or not amounts:  # nothing captured costs 0; a non-USD capture alone stays unpriced
+        usage.units["requests"] = fixed_fees
     if fees and len(fees) == completed:
         usage.units["billed_usd"] = float(sum(fees, Decimal(0)))
     return usage
