@@ -149,6 +149,14 @@ def _price_from_catalogue(
     return Price(sc.STATUS_PRICED, cost_usd=cost, model_id=entry.model or model)
 
 
+def _has_units(attributes: Mapping[str, Any]) -> bool:
+    """Whether the span carries any `llmobserve.usage.<unit>` amount (without one it has no usage to price)."""
+    return any(
+        key.startswith(sc.USAGE_PREFIX) and isinstance(value, (int, float)) and not isinstance(value, bool)
+        for key, value in attributes.items()
+    )
+
+
 def price(attributes: Mapping[str, Any], timestamp: datetime | None = None) -> Price | None:
     """Price a span from its attributes; None when it is not a priceable call (no usage at all)."""
     usage = _usage(attributes)
@@ -166,7 +174,7 @@ def price(attributes: Mapping[str, Any], timestamp: datetime | None = None) -> P
             return Price(sc.STATUS_ERROR, reason=f"{type(exc).__name__}: {exc}")
         if found is not None:
             return found
-        if "input_tokens" not in usage and "output_tokens" not in usage:
+        if "input_tokens" not in usage and "output_tokens" not in usage and _has_units(attributes):
             operation = attributes.get(sc.OPERATION)
             return Price(
                 sc.STATUS_UNKNOWN_MODEL, reason=f"no price for {provider} {operation} {_model(attributes)}"
