@@ -2,8 +2,8 @@
 
 Price (https://stripe.com/pricing, Standard): 2.9% + 30¢ per successful transaction for domestic
 cards. Billed only when the returned object is a successful live payment (see providers/stripe.py).
-The SDK's default transport is `requests`; these tests use its httpx client
-(`stripe.HTTPXClient()`), a documented option, so they run on the httpx capture.
+Most tests use the SDK's httpx client (`stripe.HTTPXClient`, a documented option: the httpx
+capture); the last one uses its default `requests` client (the urllib3 capture).
 """
 
 from __future__ import annotations
@@ -209,3 +209,16 @@ def test_malformed_body_reaches_the_app_untouched_and_marks_the_span(spans):
     attrs = spans.one_call()
     assert attrs["llmobserve.usage.status"] == "malformed JSON body"
     assert "llmobserve.cost.usd" not in attrs
+
+
+@pytest.mark.provider("stripe")
+def test_default_requests_transport_is_captured_too(spans):
+    with WireServer([On("POST", r"/v1/payment_intents", lambda r: Reply.json(payment_intent()))]) as server:
+        map_host(server, "stripe")
+        client = stripe.StripeClient(
+            "sk_live_dummy", base_addresses={"api": server.url}, max_network_retries=0
+        )
+        assert type(client._requestor._client).__name__ == "RequestsClient"
+        client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd", "confirm": True})
+    attrs = spans.one_call()
+    assert attrs["llmobserve.cost.usd"] == pytest.approx(20.00 * 0.029 + 0.30, abs=1e-12)  # $0.88
