@@ -161,6 +161,33 @@ AS SELECT
 FROM `otel`.`llmobserve_costs`
 GROUP BY hour, customer, trace_id, cost_status;
 
+CREATE TABLE IF NOT EXISTS `otel`.`llmobserve_costs_runs` (
+    hour DateTime('UTC') CODEC(Delta(4), ZSTD(1)),
+    customer LowCardinality(String),
+    service LowCardinality(String),
+    agent LowCardinality(String),
+    run UInt64,
+    calls SimpleAggregateFunction(sum, UInt64),
+    cost_usd SimpleAggregateFunction(sum, Decimal(38, 12))
+) ENGINE = AggregatingMergeTree()
+PARTITION BY toYYYYMM(hour)
+ORDER BY (hour, customer, service, agent, run)
+SETTINGS index_granularity = 8192;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `otel`.`llmobserve_costs_runs_mv`
+TO `otel`.`llmobserve_costs_runs`
+AS SELECT
+    toStartOfHour(timestamp, 'UTC') AS hour,
+    customer,
+    service,
+    arrayFirst(p -> startsWith(p, 'agent:'), splitByChar('/', section_path)) AS agent,
+    cityHash64(trace_id) AS run,
+    toUInt64(count()) AS calls,
+    sum(cost_usd) AS cost_usd
+FROM `otel`.`llmobserve_costs`
+WHERE agent != ''
+GROUP BY hour, customer, service, agent, run;
+
 CREATE MATERIALIZED VIEW IF NOT EXISTS `otel`.`llmobserve_costs_mv`
 TO `otel`.`llmobserve_costs`
 AS SELECT

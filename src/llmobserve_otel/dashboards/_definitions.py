@@ -2,13 +2,15 @@
 
 Every panel's SQL reads the typed cost tables, never the raw attribute maps: the hourly rollup
 (`llmobserve_costs_hourly`) for totals, breakdowns and time series, the trace rollup
-(`llmobserve_costs_traces`) for the most expensive traces, `llmobserve_costs FINAL` where a panel
-needs single calls (cost per agent run, one trace's costs), and `otel_traces` only for the span
-tree of one trace (Grafana's traces view needs the span columns).
+(`llmobserve_costs_traces`) for the most expensive traces, the agent-run rollup
+(`llmobserve_costs_runs`) for the cost per agent run, `llmobserve_costs FINAL` for one trace's
+calls, and `otel_traces` only for the span tree of one trace (Grafana's traces view needs the
+span columns).
 
 Time: rollup panels take every hour that overlaps the dashboard's range (`hour >=
-toStartOfHour($__fromTime)`), so an edge hour counts whole; panels on single calls filter exactly
-with `$__timeFilter`. Filters: each variable is multi-valued with "All" (`allValue` = `'__all__'`,
+toStartOfHour($__fromTime, 'UTC') AND hour <= $__toTime`), so an edge hour counts whole (a plain
+`$__timeFilter(hour)` would drop the hour the range starts in); time series bucket with
+`$__timeInterval(hour)` (at least an hour: the panels set a 1h minimum interval). Filters: each variable is multi-valued with "All" (`allValue` = `'__all__'`,
 which Grafana inserts unformatted), so `_where_in` reads "All selected, or the column is one of the
 selected values".
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 from llmobserve_otel.dashboards._model import ALL, Dashboard, Panel, Variable
 from llmobserve_otel.store._schema import (
     COSTS_HOURLY_TABLE,
+    COSTS_RUNS_TABLE,
     COSTS_TABLE,
     COSTS_TRACES_TABLE,
     TRACE_ID_TS_TABLE,
@@ -42,7 +45,6 @@ def _filters(*names: str) -> str:
 
 _HOURS = "hour >= toStartOfHour($__fromTime, 'UTC') AND hour <= $__toTime"
 _ROLLUP_WHERE = f"{_HOURS}\n  AND {_filters(*_FILTERED)}"
-_CALLS_WHERE = f"$__timeFilter(timestamp)\n  AND {_filters(*_FILTERED)}"
 
 
 def _options(column: str) -> str:
@@ -274,19 +276,19 @@ AGENTS = Dashboard(
                 "SELECT agent, count() AS runs, avg(run_cost) AS avg_cost,\n"
                 "  quantileExactInclusive(0.95)(run_cost) AS p95_cost, sum(run_cost) AS cost\n"
                 "FROM (\n"
-                "  SELECT trace_id, arrayFirst(p -> startsWith(p, 'agent:'), splitByChar('/', section_path)) AS agent,\n"
-                "    toFloat64(sum(cost_usd)) AS run_cost\n"
-                f"  FROM {COSTS_TABLE} FINAL\n  WHERE {_CALLS_WHERE}\n"
-                "  GROUP BY trace_id, agent\n)\n"
-                "WHERE agent != ''\nGROUP BY agent\nORDER BY cost DESC, agent"
+                "  SELECT agent, run, toFloat64(sum(cost_usd)) AS run_cost\n"
+                f"  FROM {COSTS_RUNS_TABLE}\n  WHERE {_HOURS}\n    AND {_filters('service', 'customer')}\n"
+                "  GROUP BY agent, run\n)\n"
+                "GROUP BY agent\nORDER BY cost DESC, agent"
             ),
             viz="table",
             unit="currencyUSD",
             value="avg_cost",
             label="agent",
             description=(
-                "A run is one agent's calls within one trace. p95 interpolates linearly between "
-                "runs (quantileExactInclusive)."
+                "A run is one agent's calls within one trace (the agent-run rollup); p95 "
+                "interpolates linearly between runs (quantileExactInclusive). Runs are whole: the "
+                "provider and model filters do not apply here."
             ),
         ),
         Panel(

@@ -15,6 +15,9 @@ llmobserve_costs_hourly        hour x service x customer x provider x model x op
 llmobserve_costs_hourly_mv     ... filled from llmobserve_costs (views cascade on insert)
 llmobserve_costs_traces        hour x customer x trace x status rollup, for "most expensive traces" ...
 llmobserve_costs_traces_mv     ... filled from llmobserve_costs
+llmobserve_costs_runs          hour x customer x service x agent x run (trace id hash) rollup, for
+                               the cost per agent run (average, p95) without scanning every call ...
+llmobserve_costs_runs_mv       ... filled from llmobserve_costs
 ```
 
 Duplicates. An OTLP retry re-sends spans that may already be stored. `llmobserve_costs` is a
@@ -45,6 +48,7 @@ from llmobserve_otel import semconv as sc
 
 __all__ = (
     "COSTS_HOURLY_TABLE",
+    "COSTS_RUNS_TABLE",
     "COSTS_TABLE",
     "COSTS_TRACES_TABLE",
     "ROLLUPS",
@@ -62,6 +66,7 @@ TRACE_ID_TS_TABLE = "otel_traces_trace_id_ts"
 COSTS_TABLE = "llmobserve_costs"
 COSTS_HOURLY_TABLE = "llmobserve_costs_hourly"
 COSTS_TRACES_TABLE = "llmobserve_costs_traces"
+COSTS_RUNS_TABLE = "llmobserve_costs_runs"
 
 # The contrib exporter's insert column list (internal/sqltemplates/traces_insert.sql), in order.
 TRACES_INSERT_COLUMNS: tuple[str, ...] = (
@@ -432,6 +437,47 @@ FROM {n.q(n.local(COSTS_TABLE))}{final}
 GROUP BY hour, {dims}"""
 
 
+# An agent run is one agent's calls within one trace: the first `agent:` section of the call's path,
+# and the trace (as a 64-bit hash, so grouping runs is a UInt64 hash table, not a string one).
+_RUN_AGENT = "arrayFirst(p -> startsWith(p, 'agent:'), splitByChar('/', section_path))"
+
+
+def _runs_table(n: _Names) -> str:
+    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(COSTS_RUNS_TABLE))}{n.on_cluster} (
+    hour DateTime('UTC') CODEC(Delta(4), ZSTD(1)),
+    customer LowCardinality(String),
+    service LowCardinality(String),
+    agent LowCardinality(String),
+    run UInt64,
+    calls SimpleAggregateFunction(sum, UInt64),
+    cost_usd SimpleAggregateFunction(sum, Decimal(38, 12))
+) ENGINE = {n.engine("AggregatingMergeTree")}
+PARTITION BY toYYYYMM(hour)
+ORDER BY (hour, customer, service, agent, run)
+{n.ttl("hour")}
+SETTINGS index_granularity = 8192"""
+
+
+def _runs_select(n: _Names, final: str) -> str:
+    return f"""SELECT
+    toStartOfHour(timestamp, 'UTC') AS hour,
+    customer,
+    service,
+    {_RUN_AGENT} AS agent,
+    cityHash64(trace_id) AS run,
+    toUInt64(count()) AS calls,
+    sum(cost_usd) AS cost_usd
+FROM {n.q(n.local(COSTS_TABLE))}{final}
+WHERE agent != ''
+GROUP BY hour, customer, service, agent, run"""
+
+
+def _runs_view(n: _Names) -> str:
+    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(COSTS_RUNS_TABLE + "_mv")}{n.on_cluster}
+TO {n.q(n.local(COSTS_RUNS_TABLE))}
+AS {_runs_select(n, "")}"""
+
+
 def rebuild_rollup_statements(options: SchemaOptions | None = None) -> list[str]:
     """Statements that refill every rollup from `llmobserve_costs FINAL` (single node).
 
@@ -445,6 +491,8 @@ def rebuild_rollup_statements(options: SchemaOptions | None = None) -> list[str]
     for table in ROLLUPS:
         statements.append(f"TRUNCATE TABLE {n.q(table)}")
         statements.append(f"INSERT INTO {n.q(table)}\n{_rollup_select(n, table, ' FINAL')}")
+    statements.append(f"TRUNCATE TABLE {n.q(COSTS_RUNS_TABLE)}")
+    statements.append(f"INSERT INTO {n.q(COSTS_RUNS_TABLE)}\n{_runs_select(n, ' FINAL')}")
     return statements
 
 
@@ -471,6 +519,11 @@ def schema_statements(options: SchemaOptions | None = None) -> list[str]:
     # The rollup views before the cost view: once the cost view exists, inserts flow into the cost
     # table and must already cascade into the rollups.
     statements.extend(_rollup_view(n, table) for table in ROLLUPS)
+    # The agent-run rollup (dashboards), created after the others so existing stores only gain it.
+    statements.append(_runs_table(n))
+    if cluster:
+        statements.append(n.distributed(COSTS_RUNS_TABLE, "rand()"))
+    statements.append(_runs_view(n))
     statements.append(_costs_view(n))
     return [_tidy(s) for s in statements]
 
