@@ -142,7 +142,11 @@ def _price_from_catalogue(
     entry = catalogue.find(provider, operation if isinstance(operation, str) else None, model, when)
     if entry is None:
         return None
-    cost = unit_cost(entry, _catalogue_units(entry, attributes, usage))
+    units = _catalogue_units(entry, attributes, usage)
+    status = attributes.get(sc.HTTP_RESPONSE_STATUS_CODE)
+    if not units and isinstance(status, int) and status >= 400:  # no implicit per-call fee on a refusal
+        return Price(sc.STATUS_NO_USAGE, reason=f"HTTP {status}: the call was refused, nothing billed")
+    cost = unit_cost(entry, units)
     if cost is None:
         units = ", ".join(sorted(entry.rates))
         return Price(sc.STATUS_NO_USAGE, reason=f"no usage in the units {provider} is priced by ({units})")
