@@ -24,7 +24,7 @@ import logging
 import os
 import site
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = ("attributes_dict", "is_priceable", "price_span", "process_spans", "set_attributes")
@@ -64,22 +64,22 @@ _MAX_REASON = 300
 _logged: set[str] = set()
 
 
-def is_priceable(key_values: Any) -> bool:
+def is_priceable(keys: Iterable[str]) -> bool:
     """True when any attribute key is a GenAI or llmobserve one (keys only: cheap for other spans)."""
-    return any(kv.key.startswith(_PRICEABLE_PREFIXES) for kv in key_values)
+    return any(key.startswith(_PRICEABLE_PREFIXES) for key in keys)
 
 
-def attributes_dict(key_values: Any) -> dict[str, Any]:
+def attributes_dict(key_values: Sequence[Any], keys: Sequence[str] | None = None) -> dict[str, Any]:
     """Rotel `KeyValue`s -> {key: str | bool | int | float}; arrays, maps, bytes and empty values are
-    skipped (the pricing core reads scalars only)."""
+    skipped (the pricing core reads scalars only). `keys`: their keys, when already read."""
     attributes: dict[str, Any] = {}
-    for kv in key_values:
+    for key, kv in zip(keys if keys is not None else [kv.key for kv in key_values], key_values, strict=True):
         any_value = kv.value
         if any_value is None:
             continue
         value = any_value.value
         if isinstance(value, _SCALARS):
-            attributes[kv.key] = value
+            attributes[key] = value
     return attributes
 
 
@@ -93,12 +93,13 @@ def _key_value(key: str, value: Any) -> KeyValue:
     return KeyValue.new_string_value(key, str(value))
 
 
-def set_attributes(key_values: Any, added: Mapping[str, Any]) -> None:
-    """Set `added` on rotel's attribute list, replacing keys it already has (keys must stay unique)."""
+def set_attributes(key_values: Any, added: Mapping[str, Any], keys: Sequence[str] | None = None) -> None:
+    """Set `added` on rotel's attribute list, replacing keys it already has (keys must stay unique).
+    `keys`: the list's keys in order, when already read."""
     pending = dict(added)
-    for index, kv in enumerate(key_values):
-        if kv.key in pending:
-            key_values[index] = _key_value(kv.key, pending.pop(kv.key))
+    for index, key in enumerate(keys if keys is not None else [kv.key for kv in key_values]):
+        if key in pending:
+            key_values[index] = _key_value(key, pending.pop(key))
     for key, value in pending.items():
         key_values.append(_key_value(key, value))
 
@@ -106,11 +107,14 @@ def set_attributes(key_values: Any, added: Mapping[str, Any]) -> None:
 def price_span(span: Any) -> None:
     """Add the cost attributes to one rotel `Span` (nothing for spans that are not paid calls)."""
     key_values = span.attributes
-    if not is_priceable(key_values):
+    # Each access to a rotel object crosses into Rust: read the list and its keys once.
+    items = list(key_values)
+    keys = [kv.key for kv in items]
+    if not is_priceable(keys):
         return
     try:
         added = cost_attributes(
-            attributes_dict(key_values),
+            attributes_dict(items, keys),
             source=sc.SOURCE_COLLECTOR,
             timestamp_ns=span.start_time_unix_nano or None,
         )
@@ -120,7 +124,7 @@ def price_span(span: Any) -> None:
             sc.COST_REASON: f"{type(exc).__name__}: {exc}"[:_MAX_REASON],
         }
     if added:
-        set_attributes(key_values, added)
+        set_attributes(key_values, added, keys)
 
 
 def process_spans(resource_spans: Any) -> None:

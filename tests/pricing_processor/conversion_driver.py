@@ -41,7 +41,7 @@ def process_spans(resource_spans):
         for span in scope_spans.spans:
             attributes = span.attributes
             result = {"name": span.name, "start": span.start_time_unix_nano}
-            result["priceable"] = processor.is_priceable(attributes)
+            result["priceable"] = processor.is_priceable(kv.key for kv in attributes)
             result["dict"] = processor.attributes_dict(attributes)
             built = [
                 KeyValue.new_string_value("s", "x"),
