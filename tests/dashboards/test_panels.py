@@ -287,3 +287,13 @@ def test_variable_options(store: Any) -> None:
         "provider": ["anthropic", "openai", "pinecone"],
         "model": ["claude-sonnet-4-5", "gpt-4o", "gpt-4o-mini"],
     }
+
+
+def test_rebuilt_rollups_give_the_same_answers(store: Any) -> None:
+    # rebuild_rollups() refills every rollup, the agent-run one included, from the cost table.
+    from llmobserve_otel.store import rebuild_rollups
+
+    before = {key: run(store, *key)[1] for key in [(AGENTS, "agent_runs"), (OVERVIEW, "total_cost")]}
+    rebuild_rollups(store)
+    assert {key: run(store, *key)[1] for key in before} == before
+    assert before[(OVERVIEW, "total_cost")] == [(TOTAL,)]
