@@ -64,8 +64,11 @@ def wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 15.0
 
 
 def rotel_env(venv: Path | None = VENV, **extra: str) -> dict[str, str]:
-    """The environment rotel runs in: the test's, without OTEL_* and ROTEL_*, plus VIRTUAL_ENV."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "ROTEL_", "PYTHON"))}
+    """The environment rotel runs in: the test's, without OTEL_*, ROTEL_*, LLMOBSERVE_* (the test
+    session's own settings) and PYTHON*, plus VIRTUAL_ENV."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "ROTEL_", "LLMOBSERVE_", "PYTHON"))
+    }
     env.pop("VIRTUAL_ENV", None)
     if venv is not None:
         env["VIRTUAL_ENV"] = str(venv)
