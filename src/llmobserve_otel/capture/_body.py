@@ -11,6 +11,7 @@ import zlib
 from typing import Any
 
 from llmobserve_otel.providers import Route, StreamState, Usage
+from llmobserve_otel.providers._eventstream import EventStreamDecoder
 from llmobserve_otel.providers._sse import SSEDecoder
 
 _DECODABLE = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
@@ -35,8 +36,16 @@ class BodyObserver:
     """Parses usage from the chunks of one response body; finished exactly once via `result()`."""
 
     def __init__(
-        self, provider: Any, route: Route, *, stream: bool, encoding: str | None, limit: int
+        self,
+        provider: Any,
+        route: Route,
+        *,
+        stream: bool,
+        encoding: str | None,
+        limit: int,
+        event_stream: bool = False,
     ) -> None:
+        """`stream`: SSE events go to the provider's stream state; `event_stream`: AWS binary frames do."""
         self._provider = provider
         self._route = route
         self._limit = limit
@@ -47,7 +56,9 @@ class BodyObserver:
                 self._decoder = _Decoder(encoding, limit * 4)
             else:
                 self.problem = f"content-encoding {encoding} not decoded"
-        self._sse: SSEDecoder | None = SSEDecoder() if stream else None
+        self._sse: SSEDecoder | EventStreamDecoder | None = (
+            (EventStreamDecoder() if event_stream else SSEDecoder()) if stream else None
+        )
         self._state: StreamState | None = provider.new_stream(route) if stream else None
         self._buffer: bytearray | None = None if stream else bytearray()
 

@@ -79,6 +79,8 @@ class ProviderCall:
         self.stream_requested: bool = info.get("stream", False)
         self._units: dict[str, float] = dict(info.get("units") or {})
         """Units known before the body: from the request, then response headers; the body's win."""
+        self._head_usage: Usage | None = None
+        """Tokens from response headers (Bedrock InvokeModel); the body's win field by field."""
         model = info.get("model") or route.model
         attrs: dict[str, Any] = {
             sc.PROVIDER: provider.NAME,
@@ -122,11 +124,16 @@ class ProviderCall:
             return None
         parse_headers = getattr(self._provider, "parse_headers", None)
         if parse_headers is not None:
-            self._units.update(parse_headers(self._route, headers) or {})
+            found = parse_headers(self._route, headers)
+            if isinstance(found, Usage):  # tokens (and units) from headers
+                self._head_usage, found = found, found.units
+            self._units.update(found or {})
         content_type = (headers.get("content-type") or "").lower()
-        stream = content_type.startswith("text/event-stream")
+        event_stream = content_type.startswith(_EVENT_STREAM)
+        stream = event_stream or content_type.startswith("text/event-stream")
         if not stream and "json" not in content_type:
-            if not self._units:  # audio, images: usage comes from the request or headers, or not at all
+            # audio, images: usage comes from the request or headers, or not at all
+            if not self._units and self._head_usage is None:
                 self._set(sc.USAGE_STATUS, f"content-type {content_type or 'missing'} not parsed")
             return None
         self._observer = BodyObserver(
@@ -135,6 +142,7 @@ class ProviderCall:
             stream=stream,
             encoding=(headers.get("content-encoding") or "").lower() or None,
             limit=self._config.max_body_bytes,
+            event_stream=event_stream,
         )
         return self._observer
 
@@ -154,10 +162,12 @@ class ProviderCall:
         if observer is not None:
             complete = complete or observer.terminal_seen
             usage = observer.result()
-            if usage is None and observer.problem:
+            if usage is None and observer.problem and self._head_usage is None:
                 attrs[sc.USAGE_STATUS] = observer.problem
             if not complete:
                 attrs[sc.USAGE_INCOMPLETE] = True
+        if self._head_usage is not None:
+            usage = _under(usage, self._head_usage)
         if self._units:
             usage = usage or Usage()
             usage.units = {**self._units, **usage.units}
@@ -170,9 +180,25 @@ class ProviderCall:
         elif (status := attrs.get(sc.HTTP_RESPONSE_STATUS_CODE)) and status >= 400:
             self.span.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
         if self._config.price_source is not None:
-            attrs.update(cost_attributes(attrs, source=self._config.price_source, timestamp_ns=self._start_ns))
+            attrs.update(
+                cost_attributes(attrs, source=self._config.price_source, timestamp_ns=self._start_ns)
+            )
         self.span.set_attributes({k: v for k, v in attrs.items() if k not in self._start_keys})
         self.span.end()
+
+
+_EVENT_STREAM = "application/vnd.amazon.eventstream"  # AWS binary frames (Bedrock streams)
+
+
+def _under(body: Usage | None, head: Usage) -> Usage:
+    """`body` with the fields it lacks taken from the header usage `head`."""
+    if body is None:
+        return head
+    for name in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "model"):
+        if getattr(body, name) is None:
+            setattr(body, name, getattr(head, name))
+    body.units = {**head.units, **body.units}
+    return body
 
 
 def _port(request: RequestView) -> str:

@@ -37,6 +37,7 @@ _BILLED_USD = f"{sc.USAGE_PREFIX}billed_usd"
 _GENAI_PRICES_PROVIDER: Mapping[str, str] = {
     "anthropic": "anthropic",
     "aws.bedrock": "aws",
+    "bedrock": "aws",
     "azure.ai.openai": "azure",
     "azure_openai": "azure",
     "cohere": "cohere",
