@@ -54,9 +54,14 @@ class ProviderModule(Protocol):
     """What each module in `providers/` exports.
 
     Optional, looked up with `getattr` by the capture:
-    - `parse_headers(route, headers) -> dict[str, float]`: units from response headers
-      (e.g. AWS Polly's `x-amzn-RequestCharacters`); merged under the body's usage.
-    - `new_stream(route) -> StreamState`: only for APIs that answer with SSE.
+    - `parse_headers(route, headers) -> dict[str, float] | Usage | None`: units from response headers
+      (e.g. AWS Polly's `x-amzn-RequestCharacters`); merged under the body's usage. A `Usage` also
+      carries tokens (Bedrock InvokeModel's token-count headers): the body's fields win where set.
+    - `match_request(method, path, headers) -> Route | None`: used instead of `match` by the captures
+      that pass request headers (urllib3), for APIs naming the operation in a header (AWS JSON 1.1
+      `x-amz-target`); `headers` is a read-only mapping with lower-case names.
+    - `new_stream(route) -> StreamState`: for APIs that answer with SSE or AWS event streams
+      (`application/vnd.amazon.eventstream`: each frame is fed as (`:event-type`, payload text)).
     - `TRANSPORTS: tuple[str, ...]`: wire transports covered (default `("https",)`), for the coverage table.
     - `SDK: str | None`: the PyPI distribution the tests drive (None: raw HTTP), for the coverage table.
     - `match_grpc(method) -> Route | None`: the billable gRPC method (`/package.Service/Method`).
