@@ -307,7 +307,7 @@ class LocalCollector:
     process: subprocess.Popen[str]
 
     @classmethod
-    def start(cls, workdir: Path, *flags: str) -> LocalCollector:
+    def start(cls, workdir: Path, *flags: str, env: Mapping[str, str] | None = None) -> LocalCollector:
         port = free_port()
         store = workdir / "store"
         process = subprocess.Popen(
@@ -324,7 +324,7 @@ class LocalCollector:
                 "0.1",
                 *flags,
             ],
-            env=clean_env(),
+            env=clean_env(**(env or {})),
             stderr=subprocess.PIPE,
             text=True,
         )

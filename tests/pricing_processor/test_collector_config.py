@@ -93,7 +93,8 @@ def _start_rotel(workdir: Path, variant: str, overrides: Mapping[str, str]) -> I
 
 
 def test_rotel_to_local_collector(tmp_path: Path) -> None:
-    collector = LocalCollector.start(tmp_path, "--no-pricing")
+    # Pricing off through the environment (the e2e test uses --no-pricing): rotel's cost is the only one.
+    collector = LocalCollector.start(tmp_path, env={"LLMOBSERVE_COLLECTOR_PRICING": "0"})
     try:
         with _start_rotel(
             tmp_path, "local-collector", {"ROTEL_OTLP_EXPORTER_ENDPOINT": collector.url}
@@ -102,7 +103,8 @@ def test_rotel_to_local_collector(tmp_path: Path) -> None:
             collector.wait_idle(1)
         rows = report("--by", "customer", "--since", "2025-01-01", collector_url=collector.url)
     finally:
-        collector.stop()
+        stderr = collector.stop()
+    assert "pricing off" in stderr
     assert [(r["key"], r["calls"]) for r in rows] == [("acme", 1)]
     assert rows[0]["cost_usd"] == pytest.approx(CALL_COST, abs=1e-12)
 
