@@ -160,7 +160,7 @@ def test_otelcol_contrib_config_matches_the_store() -> None:
     condition = route["condition"]
     assert f'attributes["{sc.COST_USD}"] == nil' in condition
     assert f'attributes["{sc.COST_STATUS}"] != "{sc.STATUS_DUPLICATE}"' in condition
-    for attribute in TOKEN_COUNT_ATTRIBUTES:
+    for attribute in (sc.PROVIDER, *TOKEN_COUNT_ATTRIBUTES):
         assert f'attributes["{attribute}"] != nil' in condition
 
     pipelines = config["service"]["pipelines"]
