@@ -75,7 +75,7 @@ def order(*captures: dict) -> dict:
     }
 
 
-def _capture_order(server: WireServer):
+def _client(server: WireServer) -> PaypalServersdkClient:
     map_host(server, "paypal")
     client = PaypalServersdkClient(
         client_credentials_auth_credentials=ClientCredentialsAuthCredentials(
@@ -84,7 +84,11 @@ def _capture_order(server: WireServer):
         environment=Environment.PRODUCTION,
     )
     client.config.environments = {Environment.PRODUCTION: {Server.DEFAULT: server.url}}
-    return client.orders.capture_order({"id": ORDER_ID, "prefer": "return=representation"})
+    return client
+
+
+def _capture_order(server: WireServer):
+    return _client(server).orders.capture_order({"id": ORDER_ID, "prefer": "return=representation"})
 
 
 @pytest.mark.provider("paypal")
@@ -162,3 +166,30 @@ def test_minimal_response_records_no_usage(spans):
     attrs = spans.one_call()
     assert attrs["llmobserve.usage.status"] == "no usage in response"
     assert "llmobserve.cost.usd" not in attrs
+
+
+@pytest.mark.provider("paypal")
+def test_authorization_capture_is_one_capture(spans):
+    body = {**capture("42.00"), "links": []}
+    route = On(
+        "POST", r"/v2/payments/authorizations/0VF52814937998046/capture", lambda r: Reply.json(body, 201)
+    )
+    with WireServer([TOKEN, route]) as server:
+        result = _client(server).payments.capture_authorized_payment(
+            {"authorization_id": "0VF52814937998046", "prefer": "return=representation"}
+        )
+    assert result.body.status == "COMPLETED"
+    attrs = spans.one_call()
+    assert attrs["llmobserve.usage.amount_usd"] == 42.0
+    # $42.00 x 3.49% + $0.49 = $1.4658 + $0.49 = $1.9558
+    assert attrs["llmobserve.cost.usd"] == pytest.approx(42.00 * 0.0349 + 0.49, abs=1e-12)
+
+
+@pytest.mark.provider("paypal")
+def test_all_captures_declined_costs_nothing(spans):
+    body = order(capture("20.00", status="DECLINED"))
+    with WireServer([TOKEN, On("POST", CAPTURE, lambda r: Reply.json(body, 201))]) as server:
+        _capture_order(server)
+    attrs = spans.one_call()
+    assert attrs["llmobserve.usage.requests"] == 0
+    assert attrs["llmobserve.cost.usd"] == 0.0

@@ -222,3 +222,21 @@ def test_default_requests_transport_is_captured_too(spans):
         client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd", "confirm": True})
     attrs = spans.one_call()
     assert attrs["llmobserve.cost.usd"] == pytest.approx(20.00 * 0.029 + 0.30, abs=1e-12)  # $0.88
+
+
+@pytest.mark.provider("stripe")
+async def test_async_httpx_client(spans):
+    with WireServer([On("POST", r"/v1/payment_intents", lambda r: Reply.json(payment_intent()))]) as server:
+        map_host(server, "stripe")
+        client = stripe.StripeClient(
+            "sk_live_dummy",
+            base_addresses={"api": server.url},
+            http_client=stripe.HTTPXClient(),
+            max_network_retries=0,
+        )
+        intent = await client.v1.payment_intents.create_async(
+            params={"amount": 2000, "currency": "usd", "confirm": True}
+        )
+    assert intent.status == "succeeded"
+    attrs = spans.one_call()
+    assert attrs["llmobserve.cost.usd"] == pytest.approx(20.00 * 0.029 + 0.30, abs=1e-12)  # $0.88
