@@ -174,9 +174,11 @@ class FaultServer:
     last_event_sent: threading.Event = field(default_factory=threading.Event)
     cancelled: threading.Event = field(default_factory=threading.Event)
     events_sent: int = 0
+    client_ports: list[int] = field(default_factory=list)
 
     def reset(self) -> None:
         self.requests.clear()
+        self.client_ports.clear()
         self.gate.clear()
         self.last_event_sent.clear()
         self.cancelled.clear()
@@ -196,6 +198,7 @@ def _fault_handler(state: FaultServer) -> type[http.server.BaseHTTPRequestHandle
         def _record(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             state.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            state.client_ports.append(self.client_address[1])
 
         def _stream_head(self) -> None:
             self.send_response(200)

@@ -27,6 +27,14 @@ def test_malformed_upstream_json_passes_through_byte_for_byte(proxy, received, f
     _healthy(proxy)
 
 
+def test_upstream_connection_is_kept_alive_and_reused(proxy, received, faults):
+    url = f"{proxy.url}/_/http/{faults.host_port}/malformed/v1/chat/completions"
+    with httpx.Client() as client:
+        for _ in range(3):
+            assert client.post(url, json=CHAT).content == MALFORMED_BODY
+    assert len(set(faults.client_ports)) == 1, faults.client_ports
+
+
 def test_upstream_hangs_up_mid_stream(proxy, received, faults):
     seen = []
     with (

@@ -74,7 +74,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="seconds to open an upstream connection (default: 10)",
     )
     parser.add_argument(
-        "--max-connections", type=int, default=1000, help="upstream connections kept at most (default: 1000)"
+        "--max-idle-connections",
+        type=int,
+        default=512,
+        help="idle keep-alive connections kept per upstream host (default: 512)",
     )
     parser.add_argument(
         "--drain-seconds",
@@ -133,7 +136,7 @@ def cmd(args: argparse.Namespace) -> int:
             max_body_bytes=args.max_body_bytes,
             upstream_timeout=args.upstream_timeout,
             connect_timeout=args.connect_timeout,
-            max_connections=args.max_connections,
+            max_idle_connections=args.max_idle_connections,
             price=args.price,
             provider_hosts=os.environ.get("LLMOBSERVE_PROVIDER_HOSTS"),
         )

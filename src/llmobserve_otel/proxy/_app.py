@@ -24,7 +24,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpcore
 from opentelemetry import context, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -33,8 +32,9 @@ from llmobserve_otel._internal.env import env_flag
 from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
 from llmobserve_otel.proxy import _telemetry
 from llmobserve_otel.proxy._headers import client_response_headers, header_dict, upstream_request_headers
-from llmobserve_otel.proxy._network import GuardedBackend, TargetRefused
+from llmobserve_otel.proxy._network import OwnSockets, TargetRefused
 from llmobserve_otel.proxy._targets import Refused, Target, Targets
+from llmobserve_otel.proxy._upstream import TIMEOUTS, Response, UpstreamError, UpstreamPool, encode_request
 
 _log = logging.getLogger("llmobserve_otel.proxy")
 
@@ -65,8 +65,8 @@ class ProxyConfig:
     """Seconds to wait for the upstream's response head and between body chunks (504 / cut)."""
     connect_timeout: float = 10.0
     """Seconds to open an upstream connection (504 past it)."""
-    max_connections: int = 1000
-    """Upstream connections kept open at most (over all hosts)."""
+    max_idle_connections: int = 512
+    """Idle keep-alive connections kept per upstream host."""
     price: bool = False
     """Price spans in the proxy (`llmobserve.cost.source=proxy`); by default the collector does."""
     provider_hosts: str | None = None
@@ -162,10 +162,9 @@ class Proxy:
         self.targets = Targets(
             upstreams=config.upstreams, allow_hosts=config.allow_hosts, provider_hosts=config.provider_hosts
         )
-        self.backend = GuardedBackend(
-            httpcore.AnyIOBackend(), trusted=self.targets.is_trusted, allow_private=config.allow_private
-        )
-        self.pool: httpcore.AsyncConnectionPool | None = None
+        self.own = OwnSockets()
+        """Where the proxy listens (no request may loop back to it); the server fills it."""
+        self.pool: UpstreamPool | None = None
         self.tracer_provider = (
             tracer_provider if tracer_provider is not None else _telemetry.tracer_provider()
         )
@@ -177,26 +176,17 @@ class Proxy:
             capture_content=env_flag("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", default=False),
             price_source=sc.SOURCE_PROXY if config.price else None,
         )
-        self._timeouts = {
-            "connect": config.connect_timeout,
-            "read": config.upstream_timeout,
-            "write": config.upstream_timeout,
-            "pool": config.connect_timeout,
-        }
         self._token = config.token.encode() if config.token else None
 
     # --- lifecycle ---
 
     def open(self) -> None:
         if self.pool is None:
-            self.pool = httpcore.AsyncConnectionPool(
-                max_connections=self.config.max_connections,
-                max_keepalive_connections=self.config.max_connections,
-                keepalive_expiry=60.0,
-                http1=True,
-                http2=False,
-                retries=0,
-                network_backend=self.backend,
+            self.pool = UpstreamPool(
+                trusted=self.targets.is_trusted,
+                is_own=self.own,
+                allow_private=self.config.allow_private,
+                max_idle_per_origin=self.config.max_idle_connections,
             )
 
     async def aclose(self) -> None:
@@ -320,17 +310,8 @@ class Proxy:
             assert pool is not None
         call = self._start_call(method, target, headers, body)
         length = len(body) if body or method in _BODY_METHODS else None
-        request = httpcore.Request(
-            method.encode("ascii"),
-            httpcore.URL(
-                scheme=target.scheme.encode(),
-                host=target.host.encode("idna"),
-                port=target.port,
-                target=target.target,
-            ),
-            headers=upstream_request_headers(headers, target.authority, length),
-            content=body,
-            extensions={"timeout": self._timeouts},
+        request = encode_request(
+            method, target.target, upstream_request_headers(headers, target.authority, length), body
         )
         state = _State()
         task = asyncio.current_task()
@@ -343,37 +324,31 @@ class Proxy:
                 task.cancel()
 
         watcher = asyncio.ensure_future(watch_disconnect())
-        response: httpcore.Response | None = None
+        response: Response | None = None
         try:
             try:
-                response = await pool.handle_async_request(request)
-            except httpcore.TimeoutException as exc:
+                response = await pool.request(
+                    method,
+                    (target.scheme, target.host, target.port),
+                    request,
+                    connect_timeout=self.config.connect_timeout,
+                    read_timeout=self.config.upstream_timeout,
+                )
+            except TIMEOUTS as exc:
                 call.finish(complete=False, error=exc)
                 await _respond(
                     send,
                     504,
-                    _error_body(
-                        "upstream_timeout",
-                        f"{target.authority} did not answer in time ({type(exc).__name__})",
-                    ),
+                    _error_body("upstream_timeout", f"{target.authority} did not answer in time: {exc}"),
                 )
                 return
             except TargetRefused as exc:
                 call.finish(complete=False, error=exc)
                 await _respond(send, 403, _error_body("target_not_allowed", str(exc)))
                 return
-            except (
-                httpcore.NetworkError,
-                httpcore.ProtocolError,
-                httpcore.UnsupportedProtocol,
-                OSError,
-            ) as exc:
+            except UpstreamError as exc:
                 call.finish(complete=False, error=exc)
-                await _respond(
-                    send,
-                    502,
-                    _error_body("upstream_unavailable", f"{target.authority}: {type(exc).__name__}: {exc}"),
-                )
+                await _respond(send, 502, _error_body("upstream_unavailable", f"{target.authority}: {exc}"))
                 return
             await self._relay(call, response, send, state)
         except asyncio.CancelledError:
@@ -392,7 +367,7 @@ class Proxy:
                 # Mid-body this closes the upstream connection: the provider sees the request cancelled.
                 await response.aclose()
 
-    async def _relay(self, call: Any, response: httpcore.Response, send: Any, state: _State) -> None:
+    async def _relay(self, call: Any, response: Response, send: Any, state: _State) -> None:
         upstream_headers = response.headers
         observer = call.response(response.status, header_dict(upstream_headers))
         await send(
@@ -407,7 +382,7 @@ class Proxy:
                 if observer is not None:
                     observer.feed(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError) as exc:
+        except UpstreamError as exc:
             call.span.set_attribute(OUTCOME, "upstream_failed_mid_body")
             call.finish(complete=False, error=exc)
             raise _Abort(f"upstream failed mid-body: {type(exc).__name__}") from None

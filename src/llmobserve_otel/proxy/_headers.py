@@ -1,4 +1,4 @@
-"""Which headers cross the proxy (pure functions over ASGI/httpcore header lists).
+"""Which headers cross the proxy (pure functions over raw header lists).
 
 Hop-by-hop headers (RFC 9110 section 7.6.1: `Connection` and every header it names, `Keep-Alive`,
 `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`, `Proxy-*`) apply to one connection and never cross.

@@ -30,7 +30,7 @@ class _Server(uvicorn.Server):
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets)
         for server in self.servers:
-            self._proxy.backend.listening_on(server.sockets)
+            self._proxy.own.listening_on(server.sockets)
         if self._announce and self.started:
             print(f"llmobserve-otel proxy: listening on {self.url}", file=sys.stderr, flush=True)
 

@@ -61,8 +61,9 @@ class Target:
 
     @property
     def authority(self) -> str:
-        default = 443 if self.scheme == "https" else 80
-        return self.host if self.port == default else f"{self.host}:{self.port}"
+        """`host[:port]` as the Host header and URLs carry it (IPv6 in brackets, default port left out)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == (443 if self.scheme == "https" else 80) else f"{host}:{self.port}"
 
 
 class Refused(Exception):
