@@ -8,6 +8,7 @@ response head and the body chunks. It replaces the stock HTTP client span for pr
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -58,9 +59,31 @@ def _decode_body(body: bytes | None, content_type: str | None, limit: int) -> An
             return {
                 key: values[-1] for key, values in parse_qs(body.decode(), keep_blank_values=True).items()
             }
+        if content_type and content_type.lower().startswith("multipart/form-data"):
+            return _multipart_fields(body, content_type)
+        if content_type and content_type.lower().startswith("application/ssml+xml"):
+            return body.decode()  # Azure Speech TTS bills the characters of the SSML document's text
         return json.loads(body)
     except ValueError:  # UnicodeDecodeError and JSONDecodeError included
         return None
+
+
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+_FIELD_NAME = re.compile(rb'\bname="([^"]*)"')
+
+
+def _multipart_fields(body: bytes, content_type: str) -> dict[str, str]:
+    """The text fields of a multipart/form-data body (file parts skipped), e.g. Stability's `model`."""
+    found = _BOUNDARY.search(content_type)
+    if found is None:
+        return {}
+    fields: dict[str, str] = {}
+    for part in body.split(b"--" + found.group(1).encode())[1:]:
+        head, sep, value = part.partition(b"\r\n\r\n")
+        name = _FIELD_NAME.search(head)
+        if sep and name is not None and b"filename=" not in head:
+            fields[name.group(1).decode()] = value.removesuffix(b"\r\n").decode()
+    return fields
 
 
 class ProviderCall:
@@ -93,11 +116,11 @@ class ProviderCall:
         }
         if request.port is not None:
             attrs[sc.SERVER_PORT] = request.port
+        if model:  # speech, image and video APIs are priced by model too
+            attrs[sc.GEN_AI_REQUEST_MODEL] = model
         if route.kind == "llm":
             attrs[sc.GEN_AI_PROVIDER_NAME] = provider.NAME
             attrs[sc.GEN_AI_OPERATION_NAME] = route.operation
-            if model:
-                attrs[sc.GEN_AI_REQUEST_MODEL] = model
             if self.stream_requested:
                 attrs[sc.GEN_AI_REQUEST_STREAM] = True
             if config.capture_content and isinstance(body, dict):
