@@ -11,6 +11,7 @@ import http.server
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -316,10 +317,14 @@ def proxy_env(otlp: OtlpReceiver, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_fault_server() -> tuple[FaultServer, http.server.ThreadingHTTPServer]:
+def start_fault_server(
+    tls: ssl.SSLContext | None = None,
+) -> tuple[FaultServer, http.server.ThreadingHTTPServer]:
     state = FaultServer()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _fault_handler(state))
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     state.host_port = f"127.0.0.1:{server.server_address[1]}"
     state.url = f"http://{state.host_port}"

@@ -116,3 +116,51 @@ def test_unreachable_upstream_gets_502(start_proxy, otlp, received):
     assert answer.json()["error"]["code"] == "upstream_unavailable"
     (span,) = received.proxy_spans(1)
     assert span.attributes["error.type"] == "ConnectError"
+
+
+@pytest.fixture(scope="module")
+def tls_upstream(tmp_path_factory):
+    """The fault server over TLS with a throwaway certificate for 127.0.0.1 (made with openssl)."""
+    import shutil
+    import ssl
+    import subprocess
+
+    from proxy_harness import start_fault_server
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl not installed")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    state, server = start_fault_server(context)
+    yield state, str(cert)
+    server.shutdown()
+
+
+def test_https_upstream_verified_against_the_ca(start_proxy, otlp, received, tls_upstream):
+    from proxy_harness import proxy_env
+
+    upstream, cert = tls_upstream
+    declared = f"{upstream.host_port}=openai"
+    trusting = start_proxy([], proxy_env(otlp, LLMOBSERVE_PROVIDER_HOSTS=declared, SSL_CERT_FILE=cert))
+    path = f"/_/https/{upstream.host_port}/malformed/v1/chat/completions"
+    answer = httpx.post(trusting.url + path, json=CHAT)
+    assert (answer.status_code, answer.content) == (200, MALFORMED_BODY)
+    assert upstream.requests[-1][1]["host"] == upstream.host_port
+    # Without the CA the certificate is refused: 502, nothing sent.
+    before = len(upstream.requests)
+    strict = start_proxy([], proxy_env(otlp, LLMOBSERVE_PROVIDER_HOSTS=declared))
+    refused = httpx.post(strict.url + path, json=CHAT)
+    assert refused.status_code == 502
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.json()["error"]["message"]
+    assert len(upstream.requests) == before

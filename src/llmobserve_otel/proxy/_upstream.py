@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable
@@ -55,12 +56,17 @@ TIMEOUTS = (ConnectTimeout, ReadTimeout)
 
 
 def _ssl_context() -> ssl.SSLContext:
-    try:
-        import certifi  # the CA bundle httpx uses: same trust as the SDKs the proxy stands in for
+    """Certificates verified against SSL_CERT_FILE when set, else certifi's bundle (what httpx and
+    so the provider SDKs trust), else the system store."""
+    cafile = os.environ.get("SSL_CERT_FILE")
+    if not cafile:
+        try:
+            import certifi
 
-        context = ssl.create_default_context(cafile=certifi.where())
-    except ImportError:
-        context = ssl.create_default_context()
+            cafile = certifi.where()
+        except ImportError:
+            cafile = None
+    context = ssl.create_default_context(cafile=cafile)
     context.set_alpn_protocols(["http/1.1"])
     return context
 
