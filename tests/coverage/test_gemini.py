@@ -128,6 +128,7 @@ def test_stream_generate_content_sse_last_usage_wins(spans):
         assert server.requests[-1].path.endswith(":streamGenerateContent?alt=sse")
     assert text == "Paris."
     attrs = spans.one_call()
+    assert attrs["gen_ai.request.stream"] is True
     assert attrs["gen_ai.usage.input_tokens"] == 40
     assert attrs["gen_ai.usage.output_tokens"] == 20
     assert attrs["gen_ai.usage.reasoning.output_tokens"] == 8

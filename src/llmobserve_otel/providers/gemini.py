@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from llmobserve_otel.providers._json import as_int, as_str, dig
@@ -44,12 +45,18 @@ def match(method: str, path: str) -> Route | None:
     operation = _OPERATIONS.get(found["method"])
     if operation is None:
         return None  # countTokens is free; embedContent answers without usage on the Gemini API
+    if found["method"] == "streamGenerateContent":
+        return StreamRoute(operation, model=found["model"])
     return Route(operation, model=found["model"])
 
 
+@dataclass(frozen=True)
+class StreamRoute(Route):
+    """A streamed call: Gemini chooses streaming by the path's method, not by the request body."""
+
+
 def request_info(route: Route, body: Any) -> dict[str, Any]:
-    # Streaming is chosen by the path method, not the body; the capture sees SSE by content type.
-    return {"model": route.model, "stream": False}
+    return {"model": route.model, "stream": isinstance(route, StreamRoute)}
 
 
 def _modality(details: Any, modality: str) -> int | None:

@@ -30,6 +30,8 @@ from llmobserve_otel.providers._types import Route, Usage
 
 NAME = "openai"
 HOSTS = ("api.openai.com",)
+TRANSPORTS = ("https",)
+SDK = "openai"
 
 CHAT = Route("chat")
 RESPONSES = Route("chat")  # the Responses API is a chat operation in GenAI semconv terms
