@@ -45,7 +45,12 @@ class RpcCall:
         *,
         start_ns: int | None = None,
         parent: Any = None,
+        detail: Any = None,
     ) -> None:
+        self.provider = provider
+        self.route = route
+        self.detail = detail
+        """What the transport needs to parse the reply (the gRPC method, the Redis command)."""
         self._config = config
         self._lock = threading.Lock()
         self._done = False

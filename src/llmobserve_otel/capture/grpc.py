@@ -71,14 +71,11 @@ class _Target:
         }
         if self.port is not None:
             attributes[sc.SERVER_PORT] = self.port
-        call = RpcCall(config, self.provider, route, attributes)
-        call.route = route  # type: ignore[attr-defined]
-        call.method = method  # type: ignore[attr-defined]
-        return call
+        return RpcCall(config, self.provider, route, attributes, detail=method)
 
     def parse(self, call: RpcCall, message: Any) -> Usage | None:
         try:
-            return self.provider.parse_grpc(call.route, call.method, message)  # type: ignore[attr-defined]
+            return self.provider.parse_grpc(call.route, call.detail, message)
         except Exception as exc:
             call.set(sc.USAGE_STATUS, f"response not parsed: {type(exc).__name__}")
             report_internal_error("capture.grpc.parse", exc)
