@@ -120,3 +120,117 @@ def test_malformed_usage_is_visible_and_harmless(server, spans):
     assert "llmobserve.usage.read_units" not in attrs
     assert attrs["llmobserve.usage.status"] == "no usage in response"
     assert "llmobserve.cost.usd" not in attrs
+
+
+# --- gRPC -------------------------------------------------------------------------------------
+# The pinecone SDK >= 8 speaks gRPC through its own Rust channel, invisible to grpcio
+# interceptors. What is captured is Pinecone's gRPC wire format from a grpcio client (as
+# `pinecone[grpc]` < 8 was): stubs compiled here from the published messages
+# (stubs/protos/pinecone_data.proto), served by a real grpcio server.
+
+
+@pytest.fixture(scope="module")
+def pinecone_pb(tmp_path_factory):
+    import importlib
+    import sys
+    from pathlib import Path
+
+    from grpc_tools import protoc
+
+    out = tmp_path_factory.mktemp("pinecone_pb")
+    protos = Path(__file__).parent / "stubs" / "protos"
+    assert (
+        protoc.main(
+            [
+                "protoc",
+                f"-I{protos}",
+                f"--python_out={out}",
+                f"--grpc_python_out={out}",
+                "pinecone_data.proto",
+            ]
+        )
+        == 0
+    )
+    sys.path.insert(0, str(out))
+    try:
+        return importlib.import_module("pinecone_data_pb2"), importlib.import_module("pinecone_data_pb2_grpc")
+    finally:
+        sys.path.remove(str(out))
+
+
+@pytest.fixture
+def grpc_index(pinecone_pb):
+    import grpc
+    from stubs.grpc_server import GrpcServer
+
+    pb, pb_grpc = pinecone_pb
+
+    class VectorService(pb_grpc.VectorServiceServicer):
+        def Query(self, request, context):
+            if request.namespace == "throttled":
+                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "Request rate limit exceeded")
+            matches = [pb.ScoredVector(id="vec-1", score=0.91)]
+            return pb.QueryResponse(
+                matches=matches, namespace=request.namespace, usage=pb.Usage(read_units=7)
+            )
+
+        def Upsert(self, request, context):
+            return pb.UpsertResponse(upserted_count=len(request.vectors))
+
+    with GrpcServer((pb_grpc.add_VectorServiceServicer_to_server, VectorService())) as server:
+        map_host(server.host_port, "pinecone")
+        channel = grpc.insecure_channel(server.host_port)
+        try:
+            yield pb, pb_grpc.VectorServiceStub(channel)
+        finally:
+            channel.close()
+
+
+@pytest.mark.provider("pinecone")
+def test_grpc_query_read_units(grpc_index, spans):
+    pb, stub = grpc_index
+    with lo.customer("acme"):
+        response = stub.Query(
+            pb.QueryRequest(namespace="docs", top_k=1, vector=[0.1, 0.2, 0.3]),
+            metadata=[("api-key", "pc-secret-key")],
+        )
+    assert response.usage.read_units == 7
+    attrs = spans.one_call()
+    assert attrs["rpc.service"] == "VectorService"
+    assert attrs["rpc.method"] == "Query"
+    assert attrs["llmobserve.operation"] == "query"
+    assert attrs["llmobserve.usage.read_units"] == 7
+    assert attrs["llmobserve.customer.id"] == "acme"
+    assert "pc-secret-key" not in json.dumps(attrs)
+    # 7 RU x USD 16 / 1,000,000
+    assert attrs["llmobserve.cost.usd"] == pytest.approx(7 * READ_UNIT, abs=1e-15)
+
+
+@pytest.mark.provider("pinecone")
+def test_grpc_upsert_unpriced_but_visible(grpc_index, spans):
+    pb, stub = grpc_index
+    response = stub.Upsert(
+        pb.UpsertRequest(vectors=[pb.Vector(id="v", values=[0.1, 0.2, 0.3])], namespace="docs")
+    )
+    assert response.upserted_count == 1
+    attrs = spans.one_call()
+    assert attrs["llmobserve.operation"] == "upsert"
+    # the gRPC reply has no usage and the request size is not seen: no guess, a visible status
+    assert attrs["llmobserve.usage.status"] == "no usage in response"
+    assert "llmobserve.cost.usd" not in attrs
+
+
+@pytest.mark.provider("pinecone")
+def test_grpc_future_and_error(grpc_index, spans):
+    import grpc
+
+    pb, stub = grpc_index
+    future = stub.Query.future(pb.QueryRequest(namespace="docs", top_k=1, vector=[0.1, 0.2, 0.3]))
+    assert future.result().usage.read_units == 7
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.Query(pb.QueryRequest(namespace="throttled", top_k=1, vector=[0.1, 0.2, 0.3]))
+    assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    ok, failed = (dict(span.attributes) for span in spans.provider_calls())
+    assert ok["llmobserve.cost.usd"] == pytest.approx(7 * READ_UNIT, abs=1e-15)
+    assert failed["error.type"] == "RESOURCE_EXHAUSTED"
+    assert "llmobserve.cost.usd" not in failed
