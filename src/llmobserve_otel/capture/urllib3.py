@@ -237,11 +237,17 @@ def _observe(call: ProviderCall, response: Any) -> None:
 
 
 def _hook_response(response: Any, call: ProviderCall, observer: Any) -> None:
-    """Observe this response's raw body reads and ends; instance attributes, so other responses pay nothing."""
-    raw_read = response._raw_read
-    handle_chunk = getattr(response, "_handle_chunk", None)
-    update_chunk_length = getattr(response, "_update_chunk_length", None)
-    release_conn, close = response.release_conn, response.close
+    """Observe this response's raw body reads and ends; instance attributes, so other responses pay nothing.
+
+    The wrappers hold the response weakly and call the class's methods: no reference cycle, so an
+    unread response dropped by the app is freed (and its span ended) as promptly as without us.
+    """
+    cls = type(response)
+    raw_read = cls._raw_read
+    handle_chunk = getattr(cls, "_handle_chunk", None)
+    update_chunk_length = getattr(cls, "_update_chunk_length", None)
+    release_conn, close = cls.release_conn, cls.close
+    ref = weakref.ref(response)
 
     # urllib3 releases the connection from inside the read that reaches EOF, before that read's
     # bytes reach us: a release or close during a read leaves the ending to the read.
@@ -252,16 +258,17 @@ def _hook_response(response: Any, call: ProviderCall, observer: Any) -> None:
             observer.feed(data)
 
     def _raw_read(amt: int | None = None, *args: Any, **kwargs: Any) -> Any:
+        this = ref()
         reading[0] = True
         try:
-            data = raw_read(amt, *args, **kwargs)
+            data = raw_read(this, amt, *args, **kwargs)
         except BaseException as exc:
             call.finish(complete=False, error=exc)
             raise
         finally:
             reading[0] = False
         feed(data)
-        remaining = response.length_remaining
+        remaining = this.length_remaining
         read1 = kwargs.get("read1", False)
         if (
             (amt is None and not read1)
@@ -273,7 +280,7 @@ def _hook_response(response: Any, call: ProviderCall, observer: Any) -> None:
 
     def _handle_chunk(amt: int | None) -> bytes:
         try:
-            data: bytes = handle_chunk(amt)  # type: ignore[misc]
+            data: bytes = handle_chunk(ref(), amt)  # type: ignore[misc]
         except BaseException as exc:
             call.finish(complete=False, error=exc)
             raise
@@ -281,24 +288,25 @@ def _hook_response(response: Any, call: ProviderCall, observer: Any) -> None:
         return data
 
     def _update_chunk_length() -> None:
+        this = ref()
         try:
-            update_chunk_length()  # type: ignore[misc]
+            update_chunk_length(this)  # type: ignore[misc]
         except BaseException as exc:
             call.finish(complete=False, error=exc)
             raise
-        if response.chunk_left == 0:  # the last chunk: the body is complete
+        if this.chunk_left == 0:  # the last chunk: the body is complete
             call.finish(complete=True)
 
     def _release_conn() -> Any:
         try:
-            return release_conn()
+            return release_conn(ref())
         finally:
             if not reading[0]:
                 call.finish(complete=False)
 
     def _close() -> Any:
         try:
-            return close()
+            return close(ref())
         finally:
             if not reading[0]:
                 call.finish(complete=False)
@@ -309,7 +317,7 @@ def _hook_response(response: Any, call: ProviderCall, observer: Any) -> None:
         response._update_chunk_length = _update_chunk_length
     response.release_conn = _release_conn
     response.close = _close
-    # A response dropped unread still ends its span (when collected).
+    # A response dropped unread still ends its span (when freed).
     weakref.finalize(response, call.finish, complete=False)
 
 
