@@ -66,6 +66,9 @@ def serve(
     uvicorn re-raises the signal it caught once it has shut down; the handlers installed here take
     that re-raise, so the process exits through our return (exit code 0) after a clean drain.
     """
+    # The span export thread holds the GIL while it encodes a batch; the default 5 ms switch interval
+    # would let it stall every request in flight for that long. 1 ms bounds the stall.
+    sys.setswitchinterval(0.001)
     received: list[int] = []
 
     def note(signum: int, frame: FrameType | None) -> None:
