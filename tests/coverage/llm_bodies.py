@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -37,3 +38,25 @@ def chat_chunks(model: str, usage: dict[str, Any] | None, **last: Any) -> list[t
     if usage is not None:
         chunks[-1]["usage"] = usage
     return [(None, chunk) for chunk in chunks]
+
+
+def usage_at_every_split(provider: Any, route: Any, body: bytes, *, stream: bool) -> list[Any]:
+    """The usage parsed from `body` cut in two at every byte offset, as a capture sees it arrive."""
+    from llmobserve_otel.capture._body import BodyObserver
+
+    results = []
+    for cut in range(len(body) + 1):
+        observer = BodyObserver(provider, route, stream=stream, encoding=None, limit=1 << 20)
+        observer.feed(body[:cut])
+        observer.feed(body[cut:])
+        results.append(observer.result())
+    return results
+
+
+def sse_bytes(events: list[tuple[str | None, Any]], newline: str = "\n") -> bytes:
+    out = []
+    for name, data in events:
+        text = data if isinstance(data, str) else json.dumps(data)
+        prefix = f"event: {name}{newline}" if name else ""
+        out.append(f"{prefix}data: {text}{newline}{newline}")
+    return "".join(out).encode()

@@ -16,7 +16,10 @@ import json
 
 import cohere
 import pytest
+from llm_bodies import sse_bytes, usage_at_every_split
 from wire import On, Reply, WireServer, map_host
+
+from llmobserve_otel.providers import cohere as provider_module
 
 M = 1_000_000
 
@@ -194,3 +197,49 @@ def test_rate_limited_chat_is_an_error_span_without_cost(spans):
     assert attrs["error.type"] == "429"
     assert call.status.status_code.name == "ERROR"
     assert "llmobserve.cost.usd" not in attrs
+
+
+def test_stream_usage_is_the_same_at_every_split_point():
+    body = sse_bytes(_stream_events())
+    usages = usage_at_every_split(provider_module, provider_module.CHAT, body, stream=True)
+    assert {(u.input_tokens, u.output_tokens, u.response_id) for u in usages} == {(3000, 500, "chat-s")}
+
+
+@pytest.mark.provider("cohere")
+def test_chat_v1_meta_billed_units(spans):
+    body = {
+        "response_id": "resp-v1",
+        "text": "Bonjour.",
+        "generation_id": "gen-1",
+        "finish_reason": "COMPLETE",
+        "meta": {
+            "api_version": {"version": "1"},
+            "billed_units": {"input_tokens": 400, "output_tokens": 100},
+        },
+    }
+    with WireServer([On("POST", "/v1/chat", lambda r: Reply.json(body))]) as server:
+        map_host(server, "cohere")
+        client = cohere.Client(api_key="co-test-secret", base_url=server.url)
+        result = client.chat(model="command-r-08-2024", message="Salut")
+    assert result.text == "Bonjour."
+    attrs = spans.one_call()
+    assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (400, 100)
+    # 400 input * $0.15 + 100 output * $0.60, per million
+    assert attrs["llmobserve.cost.usd"] == pytest.approx((400 * 0.15 + 100 * 0.60) / M, abs=1e-12)
+
+
+@pytest.mark.provider("cohere")
+async def test_async_chat_stream(spans):
+    with WireServer([On("POST", "/v2/chat", lambda r: Reply.sse(_stream_events()))]) as server:
+        map_host(server, "cohere")
+        client = cohere.AsyncClientV2(api_key="co-test-secret", base_url=server.url)
+        text = ""
+        async for event in client.chat_stream(
+            model="command-r-08-2024", messages=[{"role": "user", "content": "Salut"}]
+        ):
+            if event.type == "content-delta":
+                text += event.delta.message.content.text
+    assert text == "Bonjour."
+    attrs = spans.one_call()
+    assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (3000, 500)
+    assert attrs["llmobserve.cost.usd"] == pytest.approx((3000 * 0.15 + 500 * 0.60) / M, abs=1e-12)
