@@ -24,6 +24,7 @@ CAPTURE = "llmobserve.capture"
 # Audio tokens have no semconv attribute yet; they are priced apart from text tokens.
 USAGE_INPUT_AUDIO_TOKENS = "llmobserve.usage.input_audio_tokens"
 USAGE_OUTPUT_AUDIO_TOKENS = "llmobserve.usage.output_audio_tokens"
+USAGE_CACHE_AUDIO_READ_TOKENS = "llmobserve.usage.cache_audio_read_tokens"  # the audio part of cache reads
 
 # --- llmobserve: attribution (pinned) ---
 CUSTOMER_ID = "llmobserve.customer.id"

@@ -66,6 +66,7 @@ _TOKEN_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     (sc.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, "cache_write_tokens"),
     (sc.USAGE_INPUT_AUDIO_TOKENS, "input_audio_tokens"),
     (sc.USAGE_OUTPUT_AUDIO_TOKENS, "output_audio_tokens"),
+    (sc.USAGE_CACHE_AUDIO_READ_TOKENS, "cache_audio_read_tokens"),
 )
 TOKEN_COUNT_ATTRIBUTES: tuple[str, ...] = tuple(
     attribute for attribute, key in _TOKEN_ATTRIBUTES if key in ("input_tokens", "output_tokens")

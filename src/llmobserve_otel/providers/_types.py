@@ -38,6 +38,21 @@ class StreamState(Protocol):
     def finish(self) -> Usage | None: ...
 
 
+@dataclass
+class SessionEvent:
+    """What one message received on a provider's WebSocket session means for billing."""
+
+    response_id: str
+    usage: Usage | None = None
+    """None: a billed response started; a Usage: it ended, billed with this usage (one span each)."""
+
+
+class WsSession(Protocol):
+    """Incremental usage parser for one WebSocket session (e.g. OpenAI Realtime), fed each received message."""
+
+    def feed(self, message: str) -> SessionEvent | None: ...
+
+
 @dataclass(frozen=True)
 class Route:
     """A billable endpoint: how a request path maps to an operation."""
@@ -70,6 +85,10 @@ class ProviderModule(Protocol):
       and the units added up.
     - `match_command(name, args) -> Route | None` and `parse_command(route, args, reply) -> Usage | None`:
       the same for database commands (MongoDB via pymongo monitoring, Redis via redis-py).
+    - `new_ws_session(path, params) -> WsSession | None`: for APIs billed over a WebSocket (handshake
+      path, and its query parameters as a dict: read only what is needed, never keys). Looked up on
+      the module, else on a companion module `providers/<module>_realtime.py` (so `openai.py` need not
+      import the Realtime parser).
     """
 
     NAME: str
