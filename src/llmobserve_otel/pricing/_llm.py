@@ -96,8 +96,10 @@ class LlmPricer:
     def cost(self, price: LlmPrice, usage: dict[str, int]) -> Decimal:
         """USD cost of `usage` (genai-prices Usage field names) at `price`."""
         # Cached audio (OpenAI Realtime) is priced by genai-prices' full calculation only.
-        linear = price.coefficients is not None and "cache_audio_read_tokens" not in usage and (
-            price.linear_below is None or usage.get("input_tokens", 0) < price.linear_below
+        linear = (
+            price.coefficients is not None
+            and "cache_audio_read_tokens" not in usage
+            and (price.linear_below is None or usage.get("input_tokens", 0) < price.linear_below)
         )
         if linear:
             assert price.coefficients is not None
