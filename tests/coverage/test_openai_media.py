@@ -4,7 +4,7 @@ documented shapes (https://platform.openai.com/docs/api-reference/images, /audio
 Prices:
 - DALL·E per image by size and quality (https://openai.com/api/pricing/, our data): dall-e-3 HD
   1024x1792 $0.120, standard 1024x1024 $0.040; dall-e-2 512x512 $0.018.
-- gpt-image-1 in tokens (genai-prices): $5.00 / 1M text input, $40.00 / 1M output (image) tokens.
+- gpt-image-2 in tokens (genai-prices): $5.00 / 1M text input, $30.00 / 1M output (image) tokens.
 - whisper-1 speech-to-text $0.006 per minute of audio (our data; genai-prices: $0.36/hour).
 - tts-1 $15.00 / 1M characters of `input` (our data; genai-prices carries the same).
 - gpt-4o-mini-tts in tokens (genai-prices): $0.60 / 1M input, $12.00 / 1M output.
@@ -61,7 +61,7 @@ def test_dall_e_defaults_and_count(spans):
     with WireServer([On("POST", "/v1/images/generations", lambda r: Reply.json(_images(3)))]) as server:
         client = _client(server)
         client.images.generate(model="dall-e-3", prompt="a lighthouse", n=3)  # 1024x1024 standard
-        client.images.generate(prompt="a lighthouse", size="512x512", n=3)  # the API's default, dall-e-2
+        client.images.generate(model="dall-e-2", prompt="a lighthouse", size="512x512", n=3)
     first, second = (dict(s.attributes or {}) for s in spans.provider_calls())
     # 3 images * $0.040 (standard, 1024x1024)
     assert first["llmobserve.usage.images_standard_1024x1024"] == 3
@@ -72,7 +72,7 @@ def test_dall_e_defaults_and_count(spans):
 
 
 @pytest.mark.provider("openai")
-def test_gpt_image_1_priced_in_tokens(spans):
+def test_gpt_image_2_priced_in_tokens(spans):
     usage = {
         "total_tokens": 4210,
         "input_tokens": 50,
@@ -82,14 +82,14 @@ def test_gpt_image_1_priced_in_tokens(spans):
     body = {**_images(1, usage), "quality": "high", "size": "1024x1024", "output_format": "png"}
     with WireServer([On("POST", "/v1/images/generations", lambda r: Reply.json(body))]) as server:
         client = _client(server)
-        client.images.generate(model="gpt-image-1", prompt="a lighthouse", quality="high")
+        client.images.generate(model="gpt-image-2", prompt="a lighthouse", quality="high")
     attrs = spans.one_call()
     assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (50, 4160)
     assert attrs["llmobserve.usage.images"] == 1
     assert "llmobserve.usage.images_standard_1024x1024" not in attrs  # not billed per image
-    # 50 text input * $5.00 + 4160 output * $40.00, per million
-    expected = (50 * 5.00 + 4160 * 40.00) / M
-    assert expected == pytest.approx(0.16665)
+    # 50 text input * $5.00 + 4160 output * $30.00, per million
+    expected = (50 * 5.00 + 4160 * 30.00) / M
+    assert expected == pytest.approx(0.12505)
     assert attrs["llmobserve.cost.usd"] == pytest.approx(expected, abs=1e-12)
 
 

@@ -59,8 +59,6 @@ ROUTES: tuple[tuple[str, Route], ...] = (
 
 # Models billed per image by size and quality (retired 2026-05-12; their prices stay for history).
 PER_IMAGE_MODELS = frozenset({"dall-e-2", "dall-e-3"})
-# The API's default image model when the request names none.
-DEFAULT_IMAGE_MODEL = "dall-e-2"
 
 
 def match_routes(routes: tuple[tuple[str, Route], ...], method: str, path: str) -> Route | None:
@@ -89,10 +87,8 @@ def request_info(route: Route, body: Any) -> dict[str, Any]:
         if isinstance(text, str):
             info["units"] = {"characters": len(text)}
         info["stream"] = dig(body, "stream_format") == "sse"
-    elif route is IMAGES and isinstance(body, dict):
-        info["model"] = info["model"] or DEFAULT_IMAGE_MODEL
-        if info["model"] in PER_IMAGE_MODELS:
-            info["units"] = _image_units(body)
+    elif route is IMAGES and isinstance(body, dict) and info["model"] in PER_IMAGE_MODELS:
+        info["units"] = _image_units(body)
     return info
 
 
