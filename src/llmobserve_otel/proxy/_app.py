@@ -381,13 +381,18 @@ class Proxy:
             async for chunk in response.aiter_stream():
                 if observer is not None:
                     observer.feed(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if response.drained:  # the last chunk: one send ends the body (most JSON answers)
+                    state.done = True
+                    await send({"type": "http.response.body", "body": chunk, "more_body": False})
+                else:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except UpstreamError as exc:
             call.span.set_attribute(OUTCOME, "upstream_failed_mid_body")
             call.finish(complete=False, error=exc)
             raise _Abort(f"upstream failed mid-body: {type(exc).__name__}") from None
-        state.done = True
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        if not state.done:
+            state.done = True
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
         call.finish(complete=True)
 
 

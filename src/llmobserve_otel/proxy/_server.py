@@ -52,6 +52,7 @@ def _config(proxy: Proxy, host: str, port: int, log_level: str, drain_seconds: f
         # The upstream's Server and Date headers pass through; uvicorn adds none of its own.
         server_header=False,
         date_header=False,
+        proxy_headers=False,  # X-Forwarded-* from clients mean nothing here; skip uvicorn's middleware
         timeout_graceful_shutdown=int(drain_seconds),
         timeout_keep_alive=75,  # longer than the usual client pool idle time, so clients close first
         backlog=4096,

@@ -237,6 +237,12 @@ class Response:
         self.status = connection.status
         self.headers = connection.headers
 
+    @property
+    def drained(self) -> bool:
+        """The whole body has arrived and been handed out (the chunk just taken was the last)."""
+        connection = self._connection
+        return connection._complete and not connection._chunks
+
     def aiter_stream(self) -> AsyncIterator[bytes]:
         return self._connection.body(self._read_timeout)
 
