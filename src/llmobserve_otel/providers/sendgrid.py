@@ -15,6 +15,7 @@ NAME = "sendgrid"
 HOSTS = ("api.sendgrid.com",)
 TRANSPORTS = ("https",)
 SDK = "sendgrid"
+COVERAGE_NOTE = "stdlib urllib transport (capture/urllib.py); recipients counted from the request"
 
 EMAIL = Route("email", kind="messaging")
 OPERATIONS = ("email",)

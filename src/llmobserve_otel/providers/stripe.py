@@ -29,6 +29,7 @@ NAME = "stripe"
 HOSTS = ("api.stripe.com",)
 TRANSPORTS = ("https",)
 SDK = "stripe"
+COVERAGE_NOTE = "USD only; billed when a live payment succeeds; tests on the httpx (sync, async) and default requests clients"
 
 PAYMENT_INTENT = Route("payment", kind="payment")
 CHARGE = Route("payment", kind="payment")

@@ -22,6 +22,7 @@ NAME = "twilio"
 HOSTS = ("api.twilio.com",)
 TRANSPORTS = ("https",)
 SDK = "twilio"
+COVERAGE_NOTE = "SMS only (MMS not told apart); tests use the SDK's requests client with api.twilio.com mapped to the local server"
 
 SMS = Route("sms", kind="messaging")
 OPERATIONS = ("sms",)
