@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import os
 import sys
 
-from llmobserve_otel.cli.collector import _is_loopback
 
 ENV_TOKEN = "LLMOBSERVE_PROXY_TOKEN"
 ENV_ALLOW_HOSTS = "LLMOBSERVE_PROXY_ALLOW_HOSTS"
@@ -87,6 +87,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     parser.set_defaults(func=cmd)
+
+
+def _is_loopback(host: str) -> bool:
+    # Not imported from the collector's command: that pulls in the store, which the proxy extra lacks.
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _upstreams(values: list[str]) -> dict[str, str]:
