@@ -8,7 +8,6 @@ import logging
 import os
 import sys
 
-
 ENV_TOKEN = "LLMOBSERVE_PROXY_TOKEN"
 ENV_ALLOW_HOSTS = "LLMOBSERVE_PROXY_ALLOW_HOSTS"
 
