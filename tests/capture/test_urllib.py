@@ -153,3 +153,26 @@ def test_uninstrument_and_instrument_again(spans):
     finally:
         capture.instrument(["urllib"])
     assert CAPTURE.instrumented
+
+
+@pytest.mark.parametrize("imported_first", [False, True], ids=["imported-after-observe", "imported-before"])
+def test_observe_instruments_urllib_whenever_it_is_imported(imported_first):
+    import subprocess
+    import sys
+
+    code = "\n".join(
+        [
+            "import sys",
+            "import urllib.request" if imported_first else "sys.modules.pop('urllib.request', None)",
+            "import llmobserve_otel as lo",
+            "assert 'llmobserve_otel.capture.urllib' not in sys.modules",  # importing us loads no capture
+            "lo.observe(service_name='t', export=False)",
+            "import urllib.request",
+            "from llmobserve_otel import capture",
+            "print(sorted(n for n in capture.instrumented() if n == 'urllib'))",
+        ]
+    )
+    env = {"PATH": "/usr/bin:/bin", "OTEL_TRACES_EXPORTER": "none"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['urllib']"
