@@ -28,11 +28,12 @@ import pytest
 pytest.importorskip("rotel", reason="the rotel extra (Linux, Python 3.11) is not installed")
 
 sys.path.insert(0, str(Path(__file__).parent / "pricing_processor"))
-from rotel_harness import LocalCollector, Rotel, clean_env, free_port, report, wait_http
+from rotel_harness import LocalCollector, Rotel, clean_env, free_port, report, require_rotel, wait_http
 
 from llmobserve_otel import semconv as sc
 from llmobserve_otel.testing import ProviderSimulator
 
+require_rotel()
 pytestmark = pytest.mark.timeout(180)
 
 CALL_COST = (800 * 2.50 + 200 * 1.25 + 500 * 10.00) / 1_000_000

@@ -44,6 +44,21 @@ def rotel_binary() -> Path:
     return Path(rotel.__file__).parent / "rotel-agent"
 
 
+def require_rotel() -> None:
+    """Skip the calling test module when the rotel binary cannot run here (it links the system's
+    libpython3.11: Debian/Ubuntu package `libpython3.11`)."""
+    import pytest
+
+    try:
+        out = subprocess.run([str(rotel_binary()), "--version"], capture_output=True, text=True, timeout=30)
+    except OSError as exc:
+        pytest.skip(f"the rotel binary does not run here: {exc}", allow_module_level=True)
+    if out.returncode != 0:
+        pytest.skip(
+            f"the rotel binary does not run here: {out.stderr.strip()[:300]}", allow_module_level=True
+        )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

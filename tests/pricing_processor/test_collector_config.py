@@ -27,6 +27,7 @@ from rotel_harness import (
     make_request,
     make_span,
     report,
+    require_rotel,
     rotel_env,
     wait_port,
 )
@@ -35,6 +36,8 @@ from llmobserve_otel import semconv as sc
 from llmobserve_otel.pricing import TOKEN_COUNT_ATTRIBUTES
 from llmobserve_otel.store import open_store
 from llmobserve_otel.store._schema import TRACES_INSERT_COLUMNS, TRACES_TABLE
+
+require_rotel()
 
 CONFIG = ROOT / "collector-config"
 START = CONFIG / "rotel" / "start-rotel.sh"

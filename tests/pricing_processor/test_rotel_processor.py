@@ -17,9 +17,20 @@ import pytest
 
 pytest.importorskip("rotel", reason="the rotel extra (Linux, Python 3.11) is not installed")
 
-from rotel_harness import PROCESSOR, OtlpSink, Rotel, export, make_request, make_span, rotel_env
+from rotel_harness import (
+    PROCESSOR,
+    OtlpSink,
+    Rotel,
+    export,
+    make_request,
+    make_span,
+    require_rotel,
+    rotel_env,
+)
 
 from llmobserve_otel import semconv as sc
+
+require_rotel()
 
 GPT_4O_CALL = {
     sc.GEN_AI_PROVIDER_NAME: "openai",
