@@ -63,6 +63,8 @@ class _Session:
         self.parser = parser
         self.attrs = attrs
         """Transport attributes every response span gets (server, URL without query)."""
+        self.route: Route = getattr(parser, "route", REALTIME)
+        """The parser's route (`live_transcription`, ...); OpenAI Realtime's by default."""
         self.open: dict[str, tuple[int, context.Context]] = {}
         self.lock = threading.Lock()
 
@@ -99,15 +101,19 @@ class _Session:
     def _call(self, start_ns: int | None, parent: Any, model: str | None) -> RpcCall:
         config = self.capture.config
         assert config is not None
+        route = self.route
         attrs = dict(self.attrs)
+        if route.kind == "llm":
+            attrs[sc.GEN_AI_PROVIDER_NAME] = self.provider.NAME
+            attrs[sc.GEN_AI_OPERATION_NAME] = route.operation
         model = model or getattr(self.parser, "model", None)
         if model:
             attrs[sc.GEN_AI_REQUEST_MODEL] = model
         conversation = getattr(self.parser, "session_id", None)
         if conversation:
             attrs[GEN_AI_CONVERSATION_ID] = conversation
-        call = RpcCall(config, self.provider, REALTIME, attrs, start_ns=start_ns, parent=parent)
-        call.span.update_name(f"{REALTIME.operation} {model}" if model else REALTIME.operation)
+        call = RpcCall(config, self.provider, route, attrs, start_ns=start_ns, parent=parent)
+        call.span.update_name(f"{route.operation} {model}" if model else route.operation)
         return call
 
 
@@ -187,8 +193,6 @@ class WebSocketsCapture:
         scheme = "wss" if secure else "ws"
         port_part = f":{port}" if port is not None and port != (443 if secure else 80) else ""
         attrs: dict[str, Any] = {
-            sc.GEN_AI_PROVIDER_NAME: provider.NAME,
-            sc.GEN_AI_OPERATION_NAME: REALTIME.operation,
             sc.SERVER_ADDRESS: host,
             sc.URL_FULL: f"{scheme}://{host}{port_part}{path}",  # no query string: it may carry keys
         }
