@@ -129,3 +129,29 @@ def test_application_hosts_belong_to_algolia():
     for host in ("LATENCY-dsn.algolia.net", "latency.algolia.net", "LATENCY-2.algolianet.com"):
         assert registry.lookup(host).NAME == "algolia"
     assert registry.lookup("insights.algolia.io") is None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation"),
+    [
+        ("POST", "/1/indexes/*/queries", "search"),
+        ("POST", "/1/indexes/products/query", "search"),
+        ("POST", "/1/indexes/products/browse", "search"),
+        ("POST", "/1/indexes/products/batch", "index"),
+        ("POST", "/1/indexes/*/batch", "index"),
+        ("POST", "/1/indexes/products", "index"),
+        ("PUT", "/1/indexes/products/sku-1", "index"),
+        ("POST", "/1/indexes/products/sku-1/partial", "index"),
+        ("PUT", "/1/indexes/products/settings", None),
+        ("PUT", "/1/indexes/products/synonyms/syn-1", None),
+        ("POST", "/1/indexes/products/clear", None),
+        ("POST", "/1/indexes/*/objects", None),
+        ("GET", "/1/indexes/products/sku-1", None),
+        ("GET", "/1/indexes", None),
+    ],
+)
+def test_billable_routes(method, path, operation):
+    from llmobserve_otel.providers import algolia
+
+    route = algolia.match(method, path)
+    assert (route.operation if route else None) == operation

@@ -240,3 +240,23 @@ async def test_async_httpx_client(spans):
     assert intent.status == "succeeded"
     attrs = spans.one_call()
     assert attrs["llmobserve.cost.usd"] == pytest.approx(20.00 * 0.029 + 0.30, abs=1e-12)  # $0.88
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "billable"),
+    [
+        ("POST", "/v1/payment_intents", True),
+        ("POST", "/v1/payment_intents/pi_1/confirm", True),
+        ("POST", "/v1/payment_intents/pi_1/capture", True),
+        ("POST", "/v1/charges", True),
+        ("POST", "/v1/charges/ch_1/capture", True),
+        ("POST", "/v1/payment_intents/pi_1", False),  # update: moves no money
+        ("POST", "/v1/payment_intents/pi_1/cancel", False),
+        ("GET", "/v1/payment_intents/pi_1", False),
+        ("POST", "/v1/refunds", False),
+    ],
+)
+def test_billable_routes(method, path, billable):
+    from llmobserve_otel.providers import stripe as module
+
+    assert (module.match(method, path) is not None) == billable

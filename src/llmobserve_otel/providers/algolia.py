@@ -36,7 +36,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], Route], ...] = (
     ("POST", re.compile(r"/1/indexes/[^/]+/(?:query|browse)"), SEARCH),
     ("POST", re.compile(r"/1/indexes/[^/]+/batch"), BATCH),
     ("POST", re.compile(r"/1/indexes/[^/*]+"), WRITE),
-    ("PUT", re.compile(r"/1/indexes/[^/*]+/[^/]+"), WRITE),
+    ("PUT", re.compile(r"/1/indexes/[^/*]+/(?!settings$)[^/]+"), WRITE),  # PUT .../settings stores no record
     ("POST", re.compile(r"/1/indexes/[^/*]+/[^/]+/partial"), WRITE),
 )
 # Batch actions that add or replace a record; `deleteObject`, `delete`, `clear` store nothing.
