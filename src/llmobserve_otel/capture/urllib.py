@@ -11,6 +11,7 @@ redirected call is one span. A refused call (HTTP >= 400) surfaces as `HTTPError
 not billed, so its span ends there. A successful response is returned inside a transparent proxy
 (`wrapt.ObjectProxy`: same class for `isinstance`, same attributes) whose read methods pass every
 byte through unchanged, copy it to the body observer, and end the span at EOF or close.
+`LLMOBSERVE_PROXY_URL` does not reroute urllib requests: they are captured here, in process, once.
 """
 
 from __future__ import annotations
