@@ -249,3 +249,25 @@ def test_response_done_without_usage_is_recorded_unpriced(spans):
     attrs = spans.one_call()
     assert attrs["llmobserve.usage.status"] == "no usage in response"
     assert "llmobserve.cost.usd" not in attrs
+
+
+@pytest.mark.provider("openai")
+def test_async_sdk_realtime_client(spans):
+    async def run(server: RealtimeServer) -> int:
+        client = openai.AsyncOpenAI(
+            api_key="sk-realtime-secret", websocket_base_url=f"ws://{server.host_port}/v1"
+        )
+        async with client.realtime.connect(model="gpt-realtime") as connection:
+            await connection.response.create()
+            async for event in connection:
+                if event.type == "response.done":
+                    return event.response.usage.output_tokens
+        return -1
+
+    with _server([USAGES[0]]) as server:
+        assert asyncio.run(run(server)) == 500
+    attrs = spans.one_call()
+    assert attrs["gen_ai.response.id"] == "resp_1"
+    assert attrs["llmobserve.cost.usd"] == pytest.approx(
+        (400 * 4 + 200 * 0.4 + 400 * 32 + 200 * 16 + 300 * 64) / M, abs=1e-12
+    )
