@@ -176,3 +176,14 @@ def test_observe_instruments_urllib_whenever_it_is_imported(imported_first):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "['urllib']"
+
+
+def test_gzip_body_is_passed_raw_and_decoded_on_our_side_only(spans):
+    import gzip
+
+    packed = gzip.compress(BODY)
+    reply = Reply(201, packed, {"content-type": "application/json", "content-encoding": "gzip"})
+    with WireServer([On("POST", PATH, lambda r: reply)]) as server:
+        map_host(server, "twilio")
+        assert urllib.request.urlopen(_post(server)).read() == packed  # urllib does not decompress
+    assert spans.one_call()["llmobserve.usage.segments"] == 3
