@@ -273,8 +273,12 @@ class ResponsesStream:
         if kind == "response.created":
             self._model = as_str(response.get("model"))
         elif kind in _RESPONSE_FINAL_EVENTS:
-            self._usage = _responses_usage(response)
+            self._usage = self.usage_of(response)
             self.done = True
+
+    def usage_of(self, response: dict[str, Any]) -> Usage | None:
+        """Usage of the final response object; compatible providers with extra fields override it."""
+        return _responses_usage(response)
 
     def finish(self) -> Usage | None:
         if self._usage is None:
