@@ -2,7 +2,8 @@
 
 Prices (genai-prices, OpenAI's pricing page): gpt-4o $2.50 per million input tokens and $10 per
 million output tokens, so 1000 input + 100 output tokens = 1000*2.50/1e6 + 100*10/1e6
-= 0.0025 + 0.001 = $0.0035.
+= 0.0025 + 0.001 = $0.0035. Pinecone (https://www.pinecone.io/pricing/, Standard plan, as in
+pricing/data/pinecone.toml): $16 per million read units, so a query of 6 read units = 6*16/1e6 = $0.000096.
 """
 
 from __future__ import annotations
@@ -69,6 +70,12 @@ def test_prices_an_unpriced_llm_span(pipeline: tuple[Rotel, OtlpSink]) -> None:
     out = _through(pipeline, "chat gpt-4o", GPT_4O_CALL)
     assert out == [*GPT_4O_CALL.items(), *PRICED]
     assert dict(out)[sc.COST_USD] == 0.0035
+
+
+def test_prices_a_non_llm_call(pipeline: tuple[Rotel, OtlpSink]) -> None:
+    attributes = {sc.PROVIDER: "pinecone", sc.OPERATION: "query", "llmobserve.usage.read_units": 6}
+    out = _through(pipeline, "query pinecone", attributes)
+    assert out == [*attributes.items(), (sc.COST_USD, 6 * 16 / 1e6), *PRICED[1:]]
 
 
 @pytest.mark.parametrize(
