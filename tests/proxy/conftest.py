@@ -38,12 +38,15 @@ def start_proxy() -> Iterator[Callable[..., ProxyProcess]]:
 
 
 @pytest.fixture(scope="module")
-def proxy(start_proxy, otlp, sim, faults) -> ProxyProcess:
-    """The proxy most tests use: OpenAI routed to the simulator, the fault server a declared provider host."""
+def proxy(start_proxy, otlp, sim, anthropic_sim, faults) -> ProxyProcess:
+    """The proxy most tests use: OpenAI and Anthropic routed to simulators, the fault server a declared
+    provider host."""
     return start_proxy(
         [
             "--upstream",
             f"openai=http://{sim.host_port}",
+            "--upstream",
+            f"anthropic=http://{anthropic_sim.host_port}",
             "--max-body-bytes",
             "65536",
             "--upstream-timeout",

@@ -24,6 +24,7 @@ def _app_http_span(spans, proxy_url: str):
         s
         for s in spans.all()
         if s.kind == SpanKind.CLIENT
+        and s.name in ("POST", "GET")  # the stock HTTP span, not an SDK's own span around it
         and any(str(v).startswith(proxy_url) for k, v in (s.attributes or {}).items() if "url" in k)
     ]
     assert len(http_spans) == 1, [s.name for s in spans.all()]
@@ -170,3 +171,31 @@ def test_unbilled_route_and_query_string_pass_through(proxy, received, sim):
 def test_health(proxy):
     answer = httpx.get(proxy.url + "/health")
     assert (answer.status_code, answer.json()) == (200, {"status": "ok"})
+
+
+def test_anthropic_stream_through_the_proxy(proxy, received, anthropic_sim, spans):
+    import anthropic
+
+    client = anthropic.Anthropic(base_url=proxy.url + "/anthropic", api_key="sk-ant-secret", max_retries=0)
+    usage = {"input_tokens": 400, "output_tokens": 90, "cache_read_input_tokens": 100}
+    with (
+        lo.customer("globex"),
+        client.messages.stream(
+            model="claude-sonnet-4-5",
+            max_tokens=200,
+            messages=[{"role": "user", "content": "hi"}],
+            extra_headers={"x-sim-usage": json.dumps(usage)},
+        ) as stream,
+    ):
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text and final.usage.output_tokens == 90
+    (span,) = received.proxy_spans(1)
+    attrs = span.attributes
+    assert attrs["llmobserve.provider"] == "anthropic"
+    assert attrs["llmobserve.customer.id"] == "globex"
+    # Anthropic reports cache reads apart from input_tokens; the semconv input count includes them.
+    assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (400 + 100, 90)
+    assert attrs["gen_ai.usage.cache_read.input_tokens"] == 100
+    assert anthropic_sim.requests[-1].headers["authorization"] == "Bearer sk-ant-secret"  # anthropic >= 2
+    assert span.parent_span_id == f"{_app_http_span(spans, proxy.url).context.span_id:016x}"
