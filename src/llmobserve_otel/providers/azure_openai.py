@@ -21,6 +21,7 @@ NAME = "azure_openai"
 HOSTS = ("*.openai.azure.com", "*.cognitiveservices.azure.com")
 TRANSPORTS = ("https",)
 SDK = "openai"
+COVERAGE_NOTE = "model from the response (deployment names are not models); global-deployment prices"
 
 ROUTES = openai.ROUTES
 

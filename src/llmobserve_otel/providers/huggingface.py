@@ -26,6 +26,7 @@ NAME = "huggingface"
 HOSTS = ("router.huggingface.co",)
 TRANSPORTS = ("https",)
 SDK = "huggingface-hub"
+COVERAGE_NOTE = "priced when the request names the serving provider (model:provider or /{provider}/)"
 
 _CHAT = re.compile(r"^(?:/(?P<provider>[a-z0-9-]+))?(?:/v1)?/chat/completions/?$")
 # Route per serving provider named in the path (a handful: bounded by the router's provider list).

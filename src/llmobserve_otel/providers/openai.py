@@ -32,6 +32,9 @@ NAME = "openai"
 HOSTS = ("api.openai.com",)
 TRANSPORTS = ("https",)
 SDK = "openai"
+COVERAGE_NOTE = (
+    "transcription requests are multipart: duration-billed (whisper-1) priced, token-billed ones not"
+)
 
 CHAT = Route("chat")
 RESPONSES = Route("chat")  # the Responses API is a chat operation in GenAI semconv terms

@@ -28,6 +28,7 @@ HOSTS = ("api.perplexity.ai",)
 TRANSPORTS = ("https",)
 SDK = "openai"  # Perplexity documents the OpenAI SDK with its base URL
 OPERATIONS = ("chat",)
+COVERAGE_NOTE = "the cost Perplexity reports (usage.cost.total_cost) wins; Sonar and Agent API"
 
 ROUTES: tuple[tuple[str, Route], ...] = (
     ("/chat/completions", openai.CHAT),

@@ -25,6 +25,10 @@ NAME = "replicate"
 HOSTS = ("api.replicate.com",)
 TRANSPORTS = ("https",)
 SDK = "replicate"
+COVERAGE_NOTE = (
+    "per-second prices depend on hardware the prediction does not name: official models in our data, "
+    "others per model in LLMOBSERVE_PRICING_FILE (rates from replicate.com/pricing)"
+)
 
 PREDICTION = Route("prediction")
 POLL = Route("prediction_status")
