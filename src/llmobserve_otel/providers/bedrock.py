@@ -33,6 +33,8 @@ NAME = "bedrock"
 HOSTS = _aws.hosts("bedrock-runtime")
 TRANSPORTS = ("https",)
 SDK = "boto3"
+OPERATIONS = ("chat", "embeddings")  # routes are built per call (the model is in the path)
+COVERAGE_NOTE = "Converse, ConverseStream (AWS event stream), InvokeModel (body usage or token-count headers), InvokeModelWithResponseStream"
 
 _PATH = re.compile(
     r"/model/(?P<model>.+?)/(?P<action>converse|converse-stream|invoke|invoke-with-response-stream)/?"

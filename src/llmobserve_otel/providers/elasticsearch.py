@@ -24,6 +24,7 @@ NAME = "elasticsearch"
 HOSTS = ("*.found.io", "*.elastic-cloud.com", "*.elastic.cloud")
 TRANSPORTS = ("https",)
 SDK = "elasticsearch"
+COVERAGE_NOTE = "no per-call price exists: nominal default USD 1 per million operations; knn searches also record `vector_searches`"
 
 SEARCH = Route("search", kind="vector_db")
 MSEARCH = Route("search", kind="vector_db")  # told apart by identity: one operation per sub-search
@@ -79,4 +80,3 @@ def parse_json(route: Route, body: Any) -> Usage | None:
     if route is BULK and isinstance(body.get("items"), list):
         return Usage(units={"operations": len(body["items"])})
     return Usage() if route in (SEARCH, WRITE) else None  # counted from the request
-

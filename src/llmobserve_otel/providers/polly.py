@@ -23,6 +23,7 @@ NAME = "polly"
 HOSTS = _aws.hosts("polly")
 TRANSPORTS = ("https",)
 SDK = "boto3"
+COVERAGE_NOTE = "engine (standard, neural, long-form, generative) is the priced model"
 
 SPEECH = Route("tts", kind="speech")
 TASK = Route("tts_task", kind="speech")

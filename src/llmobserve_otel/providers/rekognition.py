@@ -19,6 +19,7 @@ NAME = "rekognition"
 HOSTS = _aws.hosts("rekognition")
 TRANSPORTS = ("https",)
 SDK = "boto3"
+COVERAGE_NOTE = "AWS JSON 1.1: operation from `X-Amz-Target` (`match_request`); first-tier price, volume tiers not modeled"
 
 _TARGET_PREFIX = "RekognitionService"
 # Operation -> pricing group (Group 1: face storage/search; Group 2: detection), one image each.

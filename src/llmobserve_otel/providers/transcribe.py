@@ -30,6 +30,7 @@ NAME = "transcribe"
 HOSTS = _aws.hosts("transcribe")
 TRANSPORTS = ("https",)
 SDK = "boto3"
+COVERAGE_NOTE = "batch jobs: the API returns no audio duration, so a completed job is recorded as `jobs` (once) and priced only with a per-job rate from LLMOBSERVE_PRICING_FILE"
 
 _TARGET_PREFIX = "Transcribe"
 START = Route("transcription_job_start", kind="speech")
