@@ -187,3 +187,25 @@ def test_gzip_body_is_passed_raw_and_decoded_on_our_side_only(spans):
         map_host(server, "twilio")
         assert urllib.request.urlopen(_post(server)).read() == packed  # urllib does not decompress
     assert spans.one_call()["llmobserve.usage.segments"] == 3
+
+
+@pytest.mark.parametrize("where", ["request_info", "parse_json"])
+def test_an_internal_error_never_reaches_the_app(spans, monkeypatch, where):
+    from llmobserve_otel.providers import twilio
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug in a provider module")
+
+    monkeypatch.setenv("LLMOBSERVE_RAISE_INTERNAL_ERRORS", "0")  # production behaviour: log, carry on
+    monkeypatch.setattr(twilio, where, broken)
+    with WireServer([On("POST", PATH, _reply)]) as server:
+        map_host(server, "twilio")
+        with urllib.request.urlopen(_post(server)) as response:
+            assert response.read() == BODY
+    calls = spans.provider_calls()
+    if where == "request_info":  # the call could not be described: no span, the request went out as is
+        assert calls == []
+    else:  # the span still ends, once, saying why there is no usage
+        assert len(calls) == 1
+        assert (calls[0].attributes or {})["llmobserve.usage.status"] == "usage not parsed: RuntimeError"
+    assert all("llmobserve.cost.usd" not in (c.attributes or {}) for c in calls)

@@ -10,6 +10,7 @@ import json
 import zlib
 from typing import Any
 
+from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel.providers import Route, StreamState, Usage
 from llmobserve_otel.providers._eventstream import EventStreamDecoder
 from llmobserve_otel.providers._sse import SSEDecoder
@@ -109,5 +110,9 @@ class BodyObserver:
             if usage is None:
                 self.problem = "no usage in response"
             return usage  # type: ignore[no-any-return]
+        except Exception as exc:  # a provider parser's bug: no usage, but the span still ends
+            self.problem = f"usage not parsed: {type(exc).__name__}"
+            report_internal_error("capture.parse", exc)
+            return None
         finally:
             self._buffer = None
