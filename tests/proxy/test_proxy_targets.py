@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from llmobserve_otel.capture._proxy_route import ProxyRoute
+from llmobserve_otel.capture._proxy_route import ProxyRoute, reroute_url
 from llmobserve_otel.proxy._headers import client_response_headers, upstream_request_headers
 from llmobserve_otel.proxy._network import forbidden
 from llmobserve_otel.proxy._targets import Refused, Targets
@@ -172,3 +172,14 @@ def test_proxy_route_rewrite(proxy, url, expected):
     path = raw.split(b"?", 1)[0][len(route.base_path) :]
     target = targets.resolve(path, raw.partition(b"?")[2])
     assert (target.scheme, target.host, target.target) == (url[0], url[1], url[3])
+
+
+def test_reroute_url_for_string_clients():
+    route = ProxyRoute.parse("http://127.0.0.1:9000")
+    assert (
+        reroute_url("https://api.openai.com/v1/chat/completions?x=%2F", route)
+        == "http://127.0.0.1:9000/_/https/api.openai.com/v1/chat/completions?x=%2F"
+    )
+    assert (
+        reroute_url("http://10.0.0.5:8001/v1/x", route) == "http://127.0.0.1:9000/_/http/10.0.0.5:8001/v1/x"
+    )

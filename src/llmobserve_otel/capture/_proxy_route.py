@@ -8,9 +8,10 @@ to the proxy (an internal host, see `_internal/hosts.py`), whose provider-call s
 child. One provider-call span per call, whichever way the call goes.
 
 Hook for other client captures (urllib3/requests, aiohttp, ...): call `configured()` once at
-instrument time; for a request to a provider host, `route.rewrite(scheme, host, port, raw_target)`
-gives the new URL parts and `route.headers` the headers to add, then let the stock
-instrumentation run without creating a `ProviderCall`.
+instrument time; for a request to a provider host, `reroute_url(url, route)` (or, with parsed
+parts, `route.rewrite(scheme, host, port, raw_target)`) gives the proxy URL and `route.headers` the
+headers to add (set Host to `route.authority` if the client fixed one); then let the stock
+instrumentation run without creating a `ProviderCall`. `reroute_httpx` does all of it for httpx.
 """
 
 from __future__ import annotations
@@ -79,6 +80,18 @@ def configured() -> ProxyRoute | None:
     except ValueError as exc:  # fail open: calls go direct and are captured in process
         _log.warning("llmobserve: %s; provider calls are not routed through the proxy", exc)
         return None
+
+
+def reroute_url(url: str, route: ProxyRoute) -> str:
+    """The proxy URL carrying `url` (for clients that take a URL string: urllib3, requests, aiohttp).
+
+    The caller also sets the Host header to `route.authority` if it set one, and adds `route.headers`.
+    """
+    parts = urlsplit(url)
+    raw_target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    host = (parts.hostname or "").encode("idna").decode("ascii")
+    scheme, _, _, target = route.rewrite(parts.scheme, host, parts.port, raw_target.encode("ascii"))
+    return f"{scheme}://{route.authority}{target.decode('ascii')}"
 
 
 def reroute_httpx(request: Any, route: ProxyRoute) -> None:
