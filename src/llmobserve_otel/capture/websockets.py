@@ -8,6 +8,8 @@ up in the provider registry and the provider's `new_ws_session(path, params)` ho
 or its `<module>_realtime` companion) decides whether the session is billed. Each message the app
 receives is then handed, after `recv` returned it, to the session parser: never read ahead, never
 changed (a bytes message is decoded on a copy). `recv_streaming` (fragments) is not observed.
+For APIs that bill what the client sends, text messages passed to `send` (once sent) are handed to
+the parser's optional `sent` too; fragmented sends (iterables) pass through unobserved.
 
 Span shape: one CLIENT span per billed response (OpenAI `response.done`), started when the response
 was created (`response.created`, in the app's context at that moment, so customer and section
@@ -68,14 +70,18 @@ class _Session:
         self.open: dict[str, tuple[int, context.Context]] = {}
         self.lock = threading.Lock()
 
-    def message(self, message: Any) -> None:
+    def message(self, message: Any, *, sent: bool = False) -> None:
         if isinstance(message, (bytes, bytearray, memoryview)):
             if bytes(message[:1]) != b"{":  # binary audio frames carry no usage
                 return
             message = bytes(message).decode("utf-8", "replace")
         elif not isinstance(message, str):
             return
-        event = self.parser.feed(message)
+        if sent:
+            feed_sent = getattr(self.parser, "sent", None)
+            event = feed_sent(message) if feed_sent is not None else None
+        else:
+            event = self.parser.feed(message)
         if event is None:
             return
         if event.usage is None:
@@ -123,8 +129,8 @@ class WebSocketsCapture:
     def __init__(self) -> None:
         self.registry: Registry | None = None
         self.config: CaptureConfig | None = None
-        self._classes: dict[type, bool] = {}
-        """Wrapped class -> whether it defined `recv` itself (else it inherits it; unwrap by deleting)."""
+        self._classes: dict[tuple[type, str], bool] = {}
+        """(class, method) wrapped -> whether the class defined it itself (else inherited: unwrap by deleting)."""
         self._sessions: weakref.WeakKeyDictionary[Any, _Session | None] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
@@ -132,8 +138,8 @@ class WebSocketsCapture:
     def instrumented(self) -> bool:
         return bool(self._classes)
 
-    def _outermost(self, cls: type, wrapper: Any) -> bool:
-        current = cls.__dict__.get("recv")
+    def _outermost(self, cls: type, name: str, wrapper: Any) -> bool:
+        current = cls.__dict__.get(name)
         return isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper == wrapper  # type: ignore[attr-defined]
 
     def instrument(self, registry: Registry, config: CaptureConfig) -> bool:
@@ -144,21 +150,30 @@ class WebSocketsCapture:
                 cls = importlib.import_module(module_name).ClientConnection
             except (ImportError, AttributeError):
                 continue
-            wrapper = self._recv_async if asynchronous else self._recv_sync
-            if not self._outermost(cls, wrapper):
-                self._classes.setdefault(cls, "recv" in cls.__dict__)
-                wrapt.wrap_function_wrapper(cls, "recv", wrapper)
+            for name, wrapper in self._wrappers(asynchronous):
+                if not self._outermost(cls, name, wrapper):
+                    self._classes.setdefault((cls, name), name in cls.__dict__)
+                    wrapt.wrap_function_wrapper(cls, name, wrapper)
         return bool(self._classes)
 
+    def _wrappers(self, asynchronous: bool) -> tuple[tuple[str, Any], ...]:
+        if asynchronous:
+            return (("recv", self._recv_async), ("send", self._send_async))
+        return (("recv", self._recv_sync), ("send", self._send_sync))
+
     def uninstrument(self) -> None:
-        for cls, own in self._classes.items():
+        for (cls, name), own in self._classes.items():
             # Only our own outermost wrapper can be removed; one left deeper passes messages through.
-            if self._outermost(cls, self._recv_sync) or self._outermost(cls, self._recv_async):
-                wrapped = cls.__dict__["recv"].__wrapped__
+            current = cls.__dict__.get(name)
+            if isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper in (  # type: ignore[attr-defined]
+                *(w for _, w in self._wrappers(False)),
+                *(w for _, w in self._wrappers(True)),
+            ):
+                wrapped = current.__wrapped__
                 if own or isinstance(wrapped, wrapt.FunctionWrapper):
-                    cls.recv = wrapped  # type: ignore[attr-defined]
+                    setattr(cls, name, wrapped)
                 else:
-                    delattr(cls, "recv")
+                    delattr(cls, name)
         self._classes = {}
 
     def _session(self, connection: Any) -> _Session | None:
@@ -200,11 +215,11 @@ class WebSocketsCapture:
             attrs[sc.SERVER_PORT] = port
         return _Session(self, provider, parser, attrs)
 
-    def _observe(self, connection: Any, message: Any) -> None:
+    def _observe(self, connection: Any, message: Any, *, sent: bool = False) -> None:
         try:
             session = self._session(connection)
             if session is not None:
-                session.message(message)
+                session.message(message, sent=sent)
         except Exception as exc:
             report_internal_error("capture.websockets.message", exc)
 
@@ -237,6 +252,16 @@ class WebSocketsCapture:
             raise
         self._observe(instance, message)
         return message
+
+    def _send_sync(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        result = wrapped(*args, **kwargs)
+        self._observe(instance, args[0] if args else kwargs.get("message"), sent=True)
+        return result
+
+    async def _send_async(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        result = await wrapped(*args, **kwargs)
+        self._observe(instance, args[0] if args else kwargs.get("message"), sent=True)
+        return result
 
 
 def _is_connection_closed(exc: BaseException) -> bool:

@@ -48,7 +48,12 @@ class SessionEvent:
 
 
 class WsSession(Protocol):
-    """Incremental usage parser for one WebSocket session (e.g. OpenAI Realtime), fed each received message."""
+    """Incremental usage parser for one WebSocket session (e.g. OpenAI Realtime), fed each received message.
+
+    Optional: `sent(message) -> SessionEvent | None`, fed each text message the app sent (APIs billing
+    what the client sends, e.g. ElevenLabs streamed text-to-speech); `route: Route`, the operation
+    (default `Route("realtime")`).
+    """
 
     def feed(self, message: str) -> SessionEvent | None: ...
 
