@@ -63,7 +63,8 @@ def _money(value: Any) -> tuple[str, Decimal] | None:
         number = Decimal(amount)
     except InvalidOperation:
         return None
-    return (currency.lower(), number) if number.is_finite() and number >= 0 else None
+    # Bounded: a float attribute must stay finite (no real payment is near 1e15).
+    return (currency.lower(), number) if number.is_finite() and 0 <= number < 10**15 else None
 
 
 def _captures(route: Route, body: dict[str, Any]) -> list[Any]:

@@ -92,7 +92,7 @@ def _fee(body: dict[str, Any]) -> float | None:
     charge = body if body.get("object") == "charge" else body.get("latest_charge")
     transaction = dig(charge, "balance_transaction")
     fee = as_int(dig(transaction, "fee"))
-    if fee is None or dig(transaction, "currency") != "usd":
+    if fee is None or fee >= 10**17 or dig(transaction, "currency") != "usd":
         return None
     return major_units(fee, "usd")
 
@@ -103,7 +103,7 @@ def parse_json(route: Route, body: Any) -> Usage | None:
     usage = Usage(response_id=as_str(body.get("id")))
     amount = _charged(body)
     currency = as_str(body.get("currency"))
-    if amount is None or currency is None:
+    if amount is None or currency is None or amount >= 10**17:  # no real payment is that large
         usage.units = {"requests": 0}  # nothing charged (yet): priced at zero, not left unknown
         return usage
     usage.units = amount_units(amount, currency.lower())
