@@ -191,3 +191,17 @@ def test_unknown_provider_and_bad_date(capsys):
         main(["prices", "--at", "26/11/2026"])
     assert raised.value.code == 2
     assert "expected a date YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_at_picks_genai_prices_history(capsys):
+    # genai-prices: claude-sonnet-4-6 had a >200K-token input tier ($6) until it went flat on 2026-03-13.
+    def input_price(at: str) -> str:
+        (row,) = [
+            r
+            for r in rows(capsys, "anthropic", "claude-sonnet-4-6", "--at", at)
+            if r["catalogue"] == "genai-prices"
+        ]
+        return row["input_mtok"]
+
+    assert input_price("2026-03-12") == "3 (>200000: 6)"
+    assert input_price("2026-03-13") == "3"
