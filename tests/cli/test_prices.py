@@ -56,7 +56,13 @@ def test_per_n_units_is_shown_as_written_and_per_unit(capsys):
     assert algolia == {"index": {"records": "0.0004"}, "search": {"search_requests": "0.0005"}}
 
 
-def test_table_lists_both_catalogues_with_source(capsys):
+def test_table_lists_both_catalogues_with_source(capsys, tmp_path, monkeypatch):
+    path = tmp_path / "batch.toml"
+    path.write_text(
+        'provider = "openai"\n[[prices]]\noperation = "batch"\nsince = 2026-01-01\n'
+        'source = "https://example.com/contract"\nrates = { requests = "0.001" }\n'
+    )
+    monkeypatch.setattr(pricing, "catalogue", Catalogue(user_file=str(path)))
     code, out, err = run(capsys, "openai", "gpt-4o")
     assert code == 0
     ours, theirs = out.split("\n\n")
