@@ -90,3 +90,18 @@ def test_refused_send_is_not_billed_and_app_sees_the_error(spans):
     assert "llmobserve.usage.emails" not in attrs
     assert "llmobserve.cost.usd" not in attrs
     assert spans.provider_calls()[0].status.status_code.name == "ERROR"
+
+
+@pytest.mark.provider("sendgrid")
+def test_sandbox_mode_consumes_no_credits(spans):
+    from sendgrid.helpers.mail import MailSettings, SandBoxMode
+
+    mail = Mail("billing@example.com", ["ana@example.com", "bo@example.com"], "Hi", "Hello")
+    mail.mail_settings = MailSettings(sandbox_mode=SandBoxMode(True))
+    with WireServer([On("POST", r"/v3/mail/send", lambda r: Reply(200, b""))]) as server:
+        response = _client(server).send(mail)
+        assert server.requests[0].json()["mail_settings"] == {"sandbox_mode": {"enable": True}}
+    assert response.status_code == 200  # sandbox answers 200, not 202
+    attrs = spans.one_call()
+    assert attrs["llmobserve.usage.emails"] == 0
+    assert attrs["llmobserve.cost.usd"] == 0.0

@@ -2,13 +2,17 @@
 
 Wire format: https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send — `POST
 /v3/mail/send` answers 202 Accepted with an empty body, so usage comes from the request: every
-address in `personalizations[].to`, `.cc` and `.bcc` is one email sent (and counted against the plan).
+address in `personalizations[].to`, `.cc` and `.bcc` is one email sent (and counted against the plan,
+bounces included). A request with `mail_settings.sandbox_mode.enable` is only validated (200 OK) and
+"No Credits will be consumed" (https://docs.sendgrid.com/for-developers/sending-email/sandbox-mode):
+it records 0 emails.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from llmobserve_otel.providers._json import dig
 from llmobserve_otel.providers._types import Route, Usage
 
 NAME = "sendgrid"
@@ -43,7 +47,10 @@ def recipients(body: Any) -> int | None:
 
 def request_info(route: Route, body: Any) -> dict[str, Any]:
     count = recipients(body)
-    return {} if count is None else {"units": {"emails": count}}
+    if count is None:
+        return {}
+    sandbox = dig(body, "mail_settings", "sandbox_mode", "enable") is True
+    return {"units": {"emails": 0 if sandbox else count}}
 
 
 def parse_json(route: Route, body: Any) -> Usage | None:
