@@ -6,6 +6,7 @@ Prices:
   1024x1792 $0.120, standard 1024x1024 $0.040; dall-e-2 512x512 $0.018.
 - gpt-image-2 in tokens (genai-prices): $5.00 / 1M text input, $30.00 / 1M output (image) tokens.
 - whisper-1 speech-to-text $0.006 per minute of audio (our data; genai-prices: $0.36/hour).
+- gpt-4o-transcribe in tokens (genai-prices): $2.50 / 1M text input, $6.00 / 1M audio input, $10.00 / 1M output.
 - tts-1 $15.00 / 1M characters of `input` (our data; genai-prices carries the same).
 - gpt-4o-mini-tts in tokens (genai-prices): $0.60 / 1M input, $12.00 / 1M output.
 """
@@ -166,3 +167,29 @@ def test_gpt_4o_mini_tts_sse_stream_priced_in_tokens(spans):
     assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (14, 1010)
     # 14 input * $0.60 + 1010 output * $12.00, per million
     assert attrs["llmobserve.cost.usd"] == pytest.approx((14 * 0.60 + 1010 * 12.00) / M, abs=1e-12)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="httpx multipart request bodies are streams the capture does not read: the model is unknown",
+)
+def test_gpt_4o_transcribe_priced_in_tokens_with_audio_input(spans):
+    usage = {
+        "type": "tokens",
+        "input_tokens": 1000,
+        "input_token_details": {"text_tokens": 200, "audio_tokens": 800},
+        "output_tokens": 300,
+        "total_tokens": 1300,
+    }
+    body = {"text": "Hello there.", "usage": usage}
+    with WireServer([On("POST", "/v1/audio/transcriptions", lambda r: Reply.json(body))]) as server:
+        client = _client(server)
+        client.audio.transcriptions.create(model="gpt-4o-transcribe", file=("talk.mp3", AUDIO, "audio/mpeg"))
+    attrs = spans.one_call()
+    assert attrs["gen_ai.request.model"] == "gpt-4o-transcribe"  # read from the multipart request
+    assert attrs["gen_ai.usage.input_tokens"] == 1000
+    assert attrs["llmobserve.usage.input_audio_tokens"] == 800
+    # 200 text input * $2.50 + 800 audio input * $6.00 + 300 output * $10.00, per million
+    expected = (200 * 2.50 + 800 * 6.00 + 300 * 10.00) / M
+    assert expected == pytest.approx(0.0083)
+    assert attrs["llmobserve.cost.usd"] == pytest.approx(expected, abs=1e-12)
