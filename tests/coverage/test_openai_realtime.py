@@ -71,9 +71,16 @@ class RealtimeServer:
     """A `websockets` server speaking the Realtime server events; `script` decides each response."""
 
     def __init__(
-        self, usages: list[dict | None], *, drop_mid_response: bool = False, junk: bool = False
+        self,
+        usages: list[dict | None],
+        *,
+        drop_mid_response: bool = False,
+        junk: bool = False,
+        transcription: tuple[str, dict] | None = None,
     ) -> None:
         self.usages = list(usages)
+        self.transcription = transcription
+        """(transcription model, usage of the one input transcription sent before each response)."""
         self.drop_mid_response = drop_mid_response
         self.junk = junk
         self.paths: list[str] = []
@@ -88,23 +95,32 @@ class RealtimeServer:
         def send(event: dict) -> None:
             ws.send(json.dumps({"type": event.pop("type"), "event_id": f"evt_{next(event_ids)}", **event}))
 
-        send(
-            {
-                "type": "session.created",
-                "session": {
-                    "object": "realtime.session",
-                    "type": "realtime",
-                    "id": "sess_ABC",
-                    "model": "gpt-realtime",
-                },
-            }
-        )
+        session = {
+            "object": "realtime.session",
+            "type": "realtime",
+            "id": "sess_ABC",
+            "model": "gpt-realtime",
+        }
+        if self.transcription is not None:
+            session["audio"] = {"input": {"transcription": {"model": self.transcription[0]}}}
+        send({"type": "session.created", "session": session})
         count = 0
         for raw in ws:
             if json.loads(raw).get("type") != "response.create":
                 continue
             count += 1
             rid = f"resp_{count}"
+            if self.transcription is not None:
+                send(
+                    {
+                        "type": "conversation.item.input_audio_transcription.completed",
+                        "item_id": f"item_in_{count}",
+                        "content_index": 0,
+                        "transcript": "What's the weather?",
+                        "logprobs": None,
+                        "usage": self.transcription[1],
+                    }
+                )
             send({"type": "response.created", "response": _response(rid, "in_progress", None)})
             if self.junk:
                 ws.send(b"\x00\x01binary-audio-frame")
@@ -271,3 +287,40 @@ def test_async_sdk_realtime_client(spans):
     assert attrs["llmobserve.cost.usd"] == pytest.approx(
         (400 * 4 + 200 * 0.4 + 400 * 32 + 200 * 16 + 300 * 64) / M, abs=1e-12
     )
+
+
+@pytest.mark.provider("openai")
+def test_input_audio_transcription_tokens_billed_apart(spans):
+    # gpt-4o-transcribe (https://openai.com/api/pricing): text input $2.50, audio input $6.00, output $10.00 per 1M
+    usage = {
+        "type": "tokens",
+        "total_tokens": 150,
+        "input_tokens": 120,
+        "input_token_details": {"text_tokens": 20, "audio_tokens": 100},
+        "output_tokens": 30,
+    }
+    with _server([USAGES[0]], transcription=("gpt-4o-transcribe", usage)) as server:
+        _sdk_session(server, responses=1)
+    calls = {s.attributes["llmobserve.operation"]: dict(s.attributes) for s in spans.provider_calls()}
+    assert set(calls) == {"realtime", "input_audio_transcription"}
+    transcription = calls["input_audio_transcription"]
+    assert transcription["gen_ai.request.model"] == "gpt-4o-transcribe"
+    assert transcription["gen_ai.response.id"] == "item_in_1"
+    assert transcription["gen_ai.usage.input_tokens"] == 120
+    assert transcription["llmobserve.usage.input_audio_tokens"] == 100
+    assert transcription["llmobserve.cost.usd"] == pytest.approx(
+        (20 * 2.5 + 100 * 6 + 30 * 10) / M, abs=1e-12
+    )  # $0.00095
+    assert calls["realtime"]["llmobserve.cost.usd"] == pytest.approx(0.03688)
+
+
+@pytest.mark.provider("openai")
+def test_input_audio_transcription_duration_billed_per_second(spans):
+    # whisper-1 (https://openai.com/api/pricing): $0.006 per minute
+    with _server([USAGES[0]], transcription=("whisper-1", {"type": "duration", "seconds": 12.5})) as server:
+        _sdk_session(server, responses=1)
+    calls = {s.attributes["llmobserve.operation"]: dict(s.attributes) for s in spans.provider_calls()}
+    transcription = calls["transcription"]
+    assert transcription["gen_ai.request.model"] == "whisper-1"
+    assert transcription["llmobserve.usage.seconds"] == 12.5
+    assert transcription["llmobserve.cost.usd"] == pytest.approx(12.5 / 60 * 0.006, abs=1e-12)  # $0.00125

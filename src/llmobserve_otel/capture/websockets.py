@@ -91,7 +91,7 @@ class _Session:
             return
         with self.lock:
             start_ns, parent = self.open.pop(event.response_id, (None, None))
-        call = self._call(start_ns, parent, event.usage.model)
+        call = self._call(start_ns, parent, event.usage.model, event.route)
         call.set(sc.GEN_AI_RESPONSE_ID, event.response_id)
         call.finish(event.usage)
 
@@ -104,10 +104,12 @@ class _Session:
             call.set(sc.GEN_AI_RESPONSE_ID, response_id)
             call.finish(error=error, incomplete=True)
 
-    def _call(self, start_ns: int | None, parent: Any, model: str | None) -> RpcCall:
+    def _call(
+        self, start_ns: int | None, parent: Any, model: str | None, route: Route | None = None
+    ) -> RpcCall:
         config = self.capture.config
         assert config is not None
-        route = self.route
+        route = route or self.route
         attrs = dict(self.attrs)
         if route.kind == "llm":
             attrs[sc.GEN_AI_PROVIDER_NAME] = self.provider.NAME

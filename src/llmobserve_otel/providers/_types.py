@@ -45,6 +45,8 @@ class SessionEvent:
     response_id: str
     usage: Usage | None = None
     """None: a billed response started; a Usage: it ended, billed with this usage (one span each)."""
+    route: Route | None = None
+    """The operation billed, when it is not the session's (e.g. input transcription in a Realtime session)."""
 
 
 class WsSession(Protocol):
