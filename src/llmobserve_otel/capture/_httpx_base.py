@@ -102,7 +102,7 @@ def _request_view(request: Any) -> RequestView:
     try:
         body: bytes | None = request.content
     except Exception:  # a streaming request body that was not read: model comes from the response
-        body = None
+        body = _multipart_text_fields(request.stream)
     return RequestView(
         method=request.method,
         scheme=url.scheme,
@@ -112,6 +112,21 @@ def _request_view(request: Any) -> RequestView:
         body=body,
         content_type=request.headers.get("content-type"),
     )
+
+
+def _multipart_text_fields(stream: Any) -> bytes | None:
+    """An unread multipart body's text fields (e.g. OpenAI transcription's `model`), re-encoded from
+    the stream's field list without reading the stream; file parts are left out."""
+    try:
+        boundary, fields = stream.boundary, stream.fields
+        parts = [
+            b"--%s\r\n%s%s\r\n" % (boundary, field.render_headers(), field.render_data())
+            for field in fields
+            if type(field).__name__ == "DataField"
+        ]
+    except Exception:  # not a multipart stream
+        return None
+    return b"".join(parts) + b"--%s--\r\n" % boundary if parts else None
 
 
 class HttpxCapture:

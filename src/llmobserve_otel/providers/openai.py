@@ -9,9 +9,9 @@ Non-token operations:
 - Images: GPT image models return token `usage` (priced by genai-prices); DALL·E 2/3 are billed per
   image by size and quality, known only from the request, so the request yields a unit per variant
   (`images_<quality>_<size>`, e.g. `images_hd_1024x1792`) that our price data prices per image.
-- Speech-to-text: the request is multipart (the model is not read); `whisper-1` answers with
+- Speech-to-text: the request is multipart (its `model` field is read); `whisper-1` answers with
   `usage: {"type": "duration", "seconds": N}` (or a verbose_json `duration`): unit `seconds`.
-  Token-billed transcription models answer with token `usage`.
+  Token-billed transcription models (gpt-4o-transcribe, ...) answer with token `usage`.
 - Text-to-speech: the answer is audio; `tts-1`/`tts-1-hd` bill the request `input` per character.
 
 The OpenAI-compatible providers (Groq, Together, Perplexity, Mistral, AI21, Azure OpenAI, Hugging
@@ -32,9 +32,6 @@ NAME = "openai"
 HOSTS = ("api.openai.com",)
 TRANSPORTS = ("https",)
 SDK = "openai"
-COVERAGE_NOTE = (
-    "transcription requests are multipart: duration-billed (whisper-1) priced, token-billed ones not"
-)
 
 CHAT = Route("chat")
 RESPONSES = Route("chat")  # the Responses API is a chat operation in GenAI semconv terms
