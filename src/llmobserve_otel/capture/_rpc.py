@@ -100,7 +100,7 @@ class RpcCall:
             elif usage is not None:
                 _usage_attributes(usage, attrs)
             else:
-                attrs[sc.USAGE_STATUS] = "no usage in response"
+                attrs.setdefault(sc.USAGE_STATUS, "no usage in response")
             if incomplete:
                 attrs[sc.USAGE_INCOMPLETE] = True
             if self._config.price_source is not None and error is None:

@@ -123,36 +123,28 @@ class _ObservedStream(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_call.finish(self._self_usage, incomplete=True)
 
 
-class _AsyncObservedStream(wrapt.ObjectProxy):  # type: ignore[misc]
-    """The grpc.aio twin: `async for` over the call, or `read()`."""
+async def _observe_async_stream(stream: Any, target: _Target, call: RpcCall) -> Any:
+    """The responses of a grpc.aio stream call, parsed as the app iterates them.
 
-    def __init__(self, wrapped: Any, target: _Target, call: RpcCall) -> None:
-        super().__init__(wrapped)
-        self._self_target = target
-        self._self_call = call
-        self._self_usage: Usage | None = None
-
-    def __aiter__(self) -> Any:
-        return self._self_iterate()
-
-    async def _self_iterate(self) -> Any:
-        try:
-            async for message in self.__wrapped__:
-                self._self_usage = _add(self._self_usage, self._self_target.parse(self._self_call, message))
-                yield message
-        except BaseException as exc:
-            if isinstance(exc, GeneratorExit):
-                self._self_call.finish(self._self_usage, incomplete=True)
-            else:
-                _fail(self._self_call, exc)
-            raise
-        self._self_call.finish(self._self_usage)
-
-    def __del__(self) -> None:
-        self._self_call.finish(self._self_usage, incomplete=True)
+    An async generator, not a proxy of the call: grpc.aio wraps a generator returned by an
+    interceptor around the real call (status, metadata and cancel still reach it), whereas a
+    proxy of the call would be unwrapped and read past us.
+    """
+    usage: Usage | None = None
+    try:
+        async for message in stream:
+            usage = _add(usage, target.parse(call, message))
+            yield message
+    except GeneratorExit:
+        call.finish(usage, incomplete=True)
+        raise
+    except BaseException as exc:
+        _fail(call, exc)
+        raise
+    call.finish(usage)
 
 
-def _interceptor_types() -> tuple[type, type]:
+def _interceptor_types() -> tuple[type, Any]:
     import grpc
     import grpc.aio
 
@@ -212,7 +204,8 @@ def _interceptor_types() -> tuple[type, type]:
         intercept_unary_unary = intercept_stream_unary = _unary_response
         intercept_unary_stream = intercept_stream_stream = _stream_response
 
-    class AsyncInterceptor(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor):
+    # grpc.aio files each interceptor under ONE kind (if/elif on its type), so one class per kind.
+    class AsyncUnaryInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
         def __init__(self, target: _Target) -> None:
             self._target = target
 
@@ -234,6 +227,10 @@ def _interceptor_types() -> tuple[type, type]:
             call.finish(target.parse(call, response))
             return response_call
 
+    class AsyncStreamInterceptor(grpc.aio.UnaryStreamClientInterceptor):
+        def __init__(self, target: _Target) -> None:
+            self._target = target
+
         async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
             target = self._target
             try:
@@ -248,9 +245,12 @@ def _interceptor_types() -> tuple[type, type]:
             except BaseException as exc:
                 _fail(call, exc)
                 raise
-            return _AsyncObservedStream(stream, target, call)
+            return _observe_async_stream(stream, target, call)
 
-    return Interceptor, AsyncInterceptor
+    def async_interceptors(target: _Target) -> list[Any]:
+        return [AsyncUnaryInterceptor(target), AsyncStreamInterceptor(target)]
+
+    return Interceptor, async_interceptors
 
 
 class GrpcCapture:
@@ -262,7 +262,7 @@ class GrpcCapture:
         self.config: CaptureConfig | None = None
         self._registry: Registry | None = None
         self._modules: list[Any] = []
-        self._types: tuple[type, type] | None = None
+        self._types: tuple[type, Any] | None = None
 
     @property
     def instrumented(self) -> bool:
@@ -327,13 +327,11 @@ class GrpcCapture:
                 assert self._types is not None
                 # `interceptors` is the last parameter of both aio channel factories.
                 position = 3 if wrapped.__name__ == "insecure_channel" else 4
+                ours = self._types[1](target)
                 if len(args) > position:
-                    args = (*args[:position], [*(args[position] or ()), self._types[1](target)])
+                    args = (*args[:position], [*(args[position] or ()), *ours])
                 else:
-                    kwargs = {
-                        **kwargs,
-                        "interceptors": [*(kwargs.get("interceptors") or ()), self._types[1](target)],
-                    }
+                    kwargs = {**kwargs, "interceptors": [*(kwargs.get("interceptors") or ()), *ours]}
         except Exception as exc:
             report_internal_error("capture.grpc.channel", exc)
         return wrapped(*args, **kwargs)

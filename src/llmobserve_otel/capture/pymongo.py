@@ -18,7 +18,7 @@ from opentelemetry import context
 from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY
 
 from llmobserve_otel import semconv as sc
-from llmobserve_otel._internal.guard import internal_errors
+from llmobserve_otel._internal.guard import internal_errors, report_internal_error
 from llmobserve_otel.capture._call import CaptureConfig
 from llmobserve_otel.capture._rpc import (
     DB_COLLECTION_NAME,
@@ -145,7 +145,13 @@ class PymongoCapture:
             code = found.get("codeName") or found.get("errtype") or found.get("code") or "OperationFailure"
             call.finish(error=str(code), end_ns=end_ns)
             return
-        usage = pending.provider.parse_command(pending.route, pending.command, reply)
+        try:
+            usage = pending.provider.parse_command(pending.route, pending.command, reply)
+        except Exception as exc:
+            call.set(sc.USAGE_STATUS, f"reply not parsed: {type(exc).__name__}")
+            call.finish(None, end_ns=end_ns)
+            report_internal_error("capture.pymongo.parse", exc)
+            return
         call.finish(usage, end_ns=end_ns)
 
 

@@ -116,8 +116,10 @@ class RedisCapture:
         try:
             usage = call.provider.parse_command(call.route, call.detail[1:], reply)
         except Exception as exc:
+            call.set(sc.USAGE_STATUS, f"reply not parsed: {type(exc).__name__}")
+            call.finish(None)
             report_internal_error("capture.redis.parse", exc)
-            usage = None
+            return
         call.finish(usage)
 
     def _command(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
