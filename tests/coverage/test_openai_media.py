@@ -192,3 +192,55 @@ def test_gpt_4o_transcribe_priced_in_tokens_with_audio_input(spans):
     expected = (200 * 2.50 + 800 * 6.00 + 300 * 10.00) / M
     assert expected == pytest.approx(0.0083)
     assert attrs["llmobserve.cost.usd"] == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.provider("openai")
+def test_gpt_image_stream_priced_from_the_completed_event(spans):
+    usage = {
+        "total_tokens": 1100,
+        "input_tokens": 40,
+        "output_tokens": 1060,
+        "input_tokens_details": {"text_tokens": 40, "image_tokens": 0},
+    }
+    events = [
+        (
+            "image_generation.partial_image",
+            {
+                "type": "image_generation.partial_image",
+                "b64_json": "iVBORw0K",
+                "partial_image_index": 0,
+                "created_at": 1,
+                "size": "1024x1024",
+                "quality": "low",
+                "background": "opaque",
+                "output_format": "png",
+            },
+        ),
+        (
+            "image_generation.completed",
+            {
+                "type": "image_generation.completed",
+                "b64_json": "iVBORw0KGgo",
+                "created_at": 2,
+                "size": "1024x1024",
+                "quality": "low",
+                "background": "opaque",
+                "output_format": "png",
+                "usage": usage,
+            },
+        ),
+    ]
+    with WireServer([On("POST", "/v1/images/generations", lambda r: Reply.sse(events))]) as server:
+        client = _client(server)
+        kinds = [
+            e.type
+            for e in client.images.generate(
+                model="gpt-image-2", prompt="a lighthouse", stream=True, partial_images=1
+            )
+        ]
+    assert kinds == ["image_generation.partial_image", "image_generation.completed"]
+    attrs = spans.one_call()
+    assert attrs["llmobserve.usage.images"] == 1
+    assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (40, 1060)
+    # 40 text input * $5.00 + 1060 output * $30.00, per million
+    assert attrs["llmobserve.cost.usd"] == pytest.approx((40 * 5.00 + 1060 * 30.00) / M, abs=1e-12)

@@ -187,11 +187,13 @@ def _finish_reasons(choices: Any) -> list[str]:
     return [r for c in choices if (r := as_str(dig(c, "finish_reason")))]
 
 
-def new_stream(route: Route) -> ChatStream | ResponsesStream | SpeechStream:
+def new_stream(route: Route) -> ChatStream | ResponsesStream | SpeechStream | ImageStream:
     if route is RESPONSES:
         return ResponsesStream()
     if route is SPEECH:
         return SpeechStream()
+    if route is IMAGES or route is IMAGE_EDITS:
+        return ImageStream()
     return ChatStream()
 
 
@@ -307,6 +309,40 @@ class SpeechStream:
                 input_tokens=as_int(usage.get("input_tokens")),
                 output_tokens=as_int(usage.get("output_tokens")),
             )
+        self.done = True
+
+    def finish(self) -> Usage | None:
+        return self._usage
+
+
+_IMAGE_DONE = re.compile(r'"type"\s*:\s*"image_(?:generation|edit)\.completed"')
+
+
+class ImageStream:
+    """GPT image models with `stream: true`: each `image_*.completed` event carries one image's usage."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self._usage: Usage | None = None
+
+    def feed(self, event: str | None, data: str) -> None:
+        if _IMAGE_DONE.search(data) is None:
+            return  # partial images: large, and nothing to read in them
+        try:
+            payload = json.loads(data)
+        except ValueError:
+            return
+        usage = _image_usage({"usage": dig(payload, "usage"), "data": [None]})
+        if usage is None:
+            return
+        if self._usage is None:
+            self._usage = usage
+        else:
+            for field in ("input_tokens", "output_tokens", "cache_read_tokens"):
+                value = getattr(usage, field)
+                if value is not None:
+                    setattr(self._usage, field, (getattr(self._usage, field) or 0) + value)
+            self._usage.units["images"] += 1
         self.done = True
 
     def finish(self) -> Usage | None:
