@@ -5,7 +5,9 @@ instrumentation's injected headers carry no baggage. `requests` is wrapped at `S
 (outside the stock wrapper, which injects there); aiohttp injects in its trace-config callbacks,
 which run inside `ClientSession._request`. For a provider host, `requests` runs with the stock HTTP
 span suppressed: the urllib3 capture underneath records the call as the one span, and no
-propagation header is injected.
+propagation header is injected. With `LLMOBSERVE_PROXY_URL` set, a provider-host request is instead
+pointed at the proxy (`_proxy_route`) and the stock span runs: its traceparent and baggage go to the
+proxy (an internal host), whose provider-call span is the call's one span.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from opentelemetry.instrumentation.utils import _SUPPRESS_HTTP_INSTRUMENTATION_K
 from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel._internal.hosts import is_internal
 from llmobserve_otel._internal.propagation import external_destination
+from llmobserve_otel.capture._proxy_route import ProxyRoute, configured, reroute_url
 
 
 def _external(url: Any) -> bool:
@@ -44,9 +47,25 @@ def _provider_host(url: Any) -> bool:
         return False
 
 
+def _reroute_requests(request: Any, route: ProxyRoute) -> None:
+    """Point a `requests.PreparedRequest` at the proxy in place (URL, Host header if set, token header)."""
+    request.url = reroute_url(request.url, route)
+    if "Host" in request.headers:  # a CaseInsensitiveDict
+        request.headers["Host"] = route.authority
+    for name, value in route.headers:
+        request.headers[name] = value
+
+
 def _wrap_requests_send(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
     request = args[0] if args else kwargs.get("request")
     url = request.url if request is not None else None
+    if url is not None and REQUESTS.proxy is not None and _provider_host(url):
+        try:
+            _reroute_requests(request, REQUESTS.proxy)
+        except Exception as exc:  # fail open: the call goes direct and is captured at urllib3
+            report_internal_error("capture.requests.proxy", exc)
+        else:
+            return wrapped(*args, **kwargs)  # to the proxy, an internal host: stock span and propagation
     with external_destination(url is not None and _external(url)):
         if url is None or not _provider_host(url):
             return wrapped(*args, **kwargs)
@@ -71,6 +90,8 @@ class Guard:
         self._cls: Any = None
         self.registry: Any = None
         """The provider registry given at instrument time (requests uses it to spot provider hosts)."""
+        self.proxy: ProxyRoute | None = None
+        """`LLMOBSERVE_PROXY_URL`, read at instrument time (requests reroutes provider calls to it)."""
 
     @property
     def instrumented(self) -> bool:
@@ -84,6 +105,7 @@ class Guard:
         """Wrap so ours is outermost (again, if another instrumentation wrapped on top); idempotent."""
         if registry is not None:
             self.registry = registry
+            self.proxy = configured()
         try:
             cls = getattr(importlib.import_module(self.module), self.owner)
         except (ImportError, AttributeError):
@@ -101,6 +123,7 @@ class Guard:
             setattr(cls, self.attribute, cls.__dict__[self.attribute].__wrapped__)
         self._cls = None
         self.registry = None
+        self.proxy = None
 
 
 REQUESTS = Guard("requests", "Session", "send", _wrap_requests_send)

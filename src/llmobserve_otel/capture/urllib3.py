@@ -13,7 +13,9 @@ urllib3's default) was read before `urlopen` returned: it is fed whole.
 
 The pool's `urlopen` retries and follows same-host redirects by calling itself: the inner calls
 run inside ours and pass straight through, so a call with retries is still one span (the final
-response's). A provider module may define `match_request(method, path, headers)`: APIs that name
+response's). With `LLMOBSERVE_PROXY_URL` set, a provider-host request is sent to the proxy instead
+(`_proxy_route`, explicit-target form, on a pool of our own) with traceparent and baggage for the
+proxy (an internal host), which records the call's one span; no span is made here. A provider module may define `match_request(method, path, headers)`: APIs that name
 their operation in a header (AWS JSON 1.1 `X-Amz-Target`) are matched by it instead of `match`.
 """
 
@@ -21,12 +23,12 @@ from __future__ import annotations
 
 import importlib
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import wrapt
-from opentelemetry import context, trace
+from opentelemetry import context, propagate, trace
 from opentelemetry.instrumentation.utils import (
     _SUPPRESS_HTTP_INSTRUMENTATION_KEY,
     _SUPPRESS_INSTRUMENTATION_KEY,
@@ -36,12 +38,23 @@ from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel._internal.hosts import is_internal
 from llmobserve_otel._internal.propagation import EXTERNAL_DESTINATION_KEY
 from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
+from llmobserve_otel.capture._proxy_route import ProxyRoute, configured, reroute_url
 from llmobserve_otel.providers import Registry, Route
 
 _IN_CAPTURE_KEY = context.create_key("llmobserve-in-urllib3-capture")
 # Positions in `HTTPConnectionPool.urlopen(method, url, body, headers, ...)`, self excluded.
 _METHOD, _URL, _BODY, _HEADERS = 0, 1, 2, 3
 _PROPAGATION_HEADERS = ("baggage", "traceparent", "tracestate")
+
+
+# (call, context to run urlopen in, args, kwargs, what to call instead of the pool's urlopen)
+_Plan = tuple[
+    "ProviderCall | None",
+    "context.Context | None",
+    tuple[Any, ...],
+    dict[str, Any],
+    "Callable[..., Any] | None",
+]
 
 
 def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str) -> Any:
@@ -121,6 +134,8 @@ class Urllib3Capture:
         self._cls: Any = None
         self._registry: Registry | None = None
         self._config: CaptureConfig | None = None
+        self._proxy: ProxyRoute | None = None
+        self._proxy_pools: Any = None  # a PoolManager for the proxy, made on first use
 
     @property
     def instrumented(self) -> bool:
@@ -138,6 +153,7 @@ class Urllib3Capture:
             return False
         if self._cls is None:
             self._registry, self._config = registry, config
+            self._proxy = configured()
         if not self._outermost(cls):
             wrapt.wrap_function_wrapper(cls, "urlopen", self._wrap)
         self._cls = cls
@@ -151,16 +167,14 @@ class Urllib3Capture:
             cls.urlopen = cls.__dict__["urlopen"].__wrapped__
         self._cls = None
 
-    def _begin(
-        self, pool: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> tuple[ProviderCall | None, context.Context | None, tuple[Any, ...], dict[str, Any]]:
-        """(call, context to run urlopen in, args, kwargs): None context means pass straight through."""
+    def _begin(self, pool: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Plan:
+        """What to do with one `urlopen`: None context means pass straight through."""
         if (
             self._cls is None
             or context.get_value(_SUPPRESS_INSTRUMENTATION_KEY)
             or context.get_value(_IN_CAPTURE_KEY)
         ):
-            return None, None, args, kwargs
+            return None, None, args, kwargs, None
         assert self._registry is not None and self._config is not None
         method, url = _arg(args, kwargs, _METHOD, "method"), _arg(args, kwargs, _URL, "url")
         headers = _arg(args, kwargs, _HEADERS, "headers")
@@ -170,10 +184,12 @@ class Urllib3Capture:
         host = parts.hostname or pool.host
         provider = self._registry.lookup(host, parts.port if parts.hostname else pool.port)
         if provider is None and is_internal(host):
-            return None, None, args, kwargs
+            return None, None, args, kwargs, None
         ctx = context.set_value(_IN_CAPTURE_KEY, True)
         if provider is None:
-            return None, context.set_value(EXTERNAL_DESTINATION_KEY, True, ctx), args, kwargs
+            return None, context.set_value(EXTERNAL_DESTINATION_KEY, True, ctx), args, kwargs, None
+        if self._proxy is not None:  # LLMOBSERVE_PROXY_URL: the proxy records the call
+            return self._via_proxy(pool, self._proxy, ctx, args, kwargs)
         # Provider hosts get no propagation headers (some callers add them before urlopen) and no stock span.
         cleaned = _without_propagation(headers)
         if cleaned is not headers:
@@ -185,14 +201,49 @@ class Urllib3Capture:
         path = parts.path or "/"
         route = route_for(provider, method.upper(), path, cleaned)
         if route is None:
-            return None, ctx, args, kwargs
+            return None, ctx, args, kwargs, None
         view = _request_view(pool, method, url, _arg(args, kwargs, _BODY, "body"), cleaned)
         call = ProviderCall(self._config, provider, route, view)
-        return call, trace.set_span_in_context(call.span, ctx), args, kwargs
+        return call, trace.set_span_in_context(call.span, ctx), args, kwargs, None
+
+    def _via_proxy(
+        self,
+        pool: Any,
+        route: ProxyRoute,
+        ctx: context.Context,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> _Plan:
+        """The same `urlopen` on a pool for the proxy, aimed at the original URL in explicit-target form."""
+        method, url = _arg(args, kwargs, _METHOD, "method"), _arg(args, kwargs, _URL, "url")
+        parts = urlsplit(url)
+        if parts.hostname:  # an absolute URL (a forward proxy's pool): it names the provider itself
+            original = url
+        else:
+            authority = f"[{pool.host}]" if ":" in pool.host else pool.host
+            port = f":{pool.port}" if pool.port else ""
+            original = f"{pool.scheme}://{authority}{port}{url}"
+        proxied = reroute_url(original, route)
+        if self._proxy_pools is None:
+            self._proxy_pools = importlib.import_module("urllib3").PoolManager()
+        proxy_pool = self._proxy_pools.connection_from_url(proxied)
+        moved = urlsplit(proxied)
+        target = moved.path + (f"?{moved.query}" if moved.query else "")
+        headers = importlib.import_module("urllib3").HTTPHeaderDict(
+            _without_propagation(_arg(args, kwargs, _HEADERS, "headers") or pool.headers) or {}
+        )
+        if "host" in headers:
+            headers["Host"] = route.authority
+        for name, value in route.headers:
+            headers[name] = value
+        propagate.inject(headers)  # to the proxy, an internal host: trace context and baggage go along
+        rest = {k: v for k, v in kwargs.items() if k not in ("method", "url", "body", "headers")}
+        args = (method, target, _arg(args, kwargs, _BODY, "body"), headers, *args[_HEADERS + 1 :])
+        return None, ctx, args, rest, proxy_pool.urlopen
 
     def _wrap(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         try:
-            call, ctx, args, kwargs = self._begin(instance, args, kwargs)
+            call, ctx, args, kwargs, send = self._begin(instance, args, kwargs)
         except Exception as exc:
             report_internal_error("capture.urllib3.begin", exc)
             return wrapped(*args, **kwargs)
@@ -200,7 +251,7 @@ class Urllib3Capture:
             return wrapped(*args, **kwargs)
         token = context.attach(ctx)
         try:
-            response = wrapped(*args, **kwargs)
+            response = (send or wrapped)(*args, **kwargs)
         except BaseException as exc:
             if call is not None:
                 call.finish(complete=False, error=exc)
