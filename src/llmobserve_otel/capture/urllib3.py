@@ -49,11 +49,11 @@ _PROPAGATION_HEADERS = ("baggage", "traceparent", "tracestate")
 
 # (call, context to run urlopen in, args, kwargs, what to call instead of the pool's urlopen)
 _Plan = tuple[
-    "ProviderCall | None",
-    "context.Context | None",
+    ProviderCall | None,
+    context.Context | None,
     tuple[Any, ...],
     dict[str, Any],
-    "Callable[..., Any] | None",
+    Callable[..., Any] | None,
 ]
 
 
