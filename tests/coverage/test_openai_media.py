@@ -244,3 +244,30 @@ def test_gpt_image_stream_priced_from_the_completed_event(spans):
     assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (40, 1060)
     # 40 text input * $5.00 + 1060 output * $30.00, per million
     assert attrs["llmobserve.cost.usd"] == pytest.approx((40 * 5.00 + 1060 * 30.00) / M, abs=1e-12)
+
+
+@pytest.mark.provider("openai")
+def test_gpt_4o_transcribe_stream_priced_from_text_done(spans):
+    usage = {
+        "type": "tokens",
+        "input_tokens": 500,
+        "input_token_details": {"text_tokens": 0, "audio_tokens": 500},
+        "output_tokens": 40,
+        "total_tokens": 540,
+    }
+    events = [
+        (None, {"type": "transcript.text.delta", "delta": "Hello"}),
+        (None, {"type": "transcript.text.delta", "delta": " there."}),
+        (None, {"type": "transcript.text.done", "text": "Hello there.", "usage": usage}),
+    ]
+    with WireServer([On("POST", "/v1/audio/transcriptions", lambda r: Reply.sse(events))]) as server:
+        client = _client(server)
+        stream = client.audio.transcriptions.create(
+            model="gpt-4o-transcribe", file=("talk.mp3", AUDIO, "audio/mpeg"), stream=True
+        )
+        text = "".join(e.delta for e in stream if e.type == "transcript.text.delta")
+    assert text == "Hello there."
+    attrs = spans.one_call()
+    assert attrs["gen_ai.request.model"] == "gpt-4o-transcribe"
+    # 500 audio input * $6.00 + 40 output * $10.00, per million
+    assert attrs["llmobserve.cost.usd"] == pytest.approx((500 * 6.00 + 40 * 10.00) / M, abs=1e-12)

@@ -187,13 +187,17 @@ def _finish_reasons(choices: Any) -> list[str]:
     return [r for c in choices if (r := as_str(dig(c, "finish_reason")))]
 
 
-def new_stream(route: Route) -> ChatStream | ResponsesStream | SpeechStream | ImageStream:
+def new_stream(
+    route: Route,
+) -> ChatStream | ResponsesStream | SpeechStream | ImageStream | TranscriptionStream:
     if route is RESPONSES:
         return ResponsesStream()
     if route is SPEECH:
         return SpeechStream()
     if route is IMAGES or route is IMAGE_EDITS:
         return ImageStream()
+    if route is TRANSCRIPTION:
+        return TranscriptionStream()
     return ChatStream()
 
 
@@ -343,6 +347,28 @@ class ImageStream:
                 if value is not None:
                     setattr(self._usage, field, (getattr(self._usage, field) or 0) + value)
             self._usage.units["images"] += 1
+        self.done = True
+
+    def finish(self) -> Usage | None:
+        return self._usage
+
+
+class TranscriptionStream:
+    """Token-billed transcription with `stream: true`: `transcript.text.done` carries the usage."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self._usage: Usage | None = None
+
+    def feed(self, event: str | None, data: str) -> None:
+        if '"transcript.text.done"' not in data:
+            return
+        try:
+            payload = json.loads(data)
+        except ValueError:
+            return
+        if isinstance(payload, dict):
+            self._usage = _transcription_usage(payload)
         self.done = True
 
     def finish(self) -> Usage | None:
