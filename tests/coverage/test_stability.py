@@ -108,3 +108,26 @@ def test_content_moderation_refusal_not_billed(spans):
     attrs = spans.one_call()
     assert "llmobserve.usage.images" not in attrs and "llmobserve.cost.usd" not in attrs
     assert spans.provider_calls()[0].status.status_code.name == "ERROR"
+
+
+@pytest.mark.provider("stability")
+def test_sd3_httpx_files_form_as_in_stability_docs(spans):
+    # The documented call shape: multipart with `files` (here an init image) and `data` fields.
+    with WireServer(ROUTES) as server:
+        map_host(server, "stability")
+        response = httpx.post(
+            f"{server.url}/v2beta/stable-image/generate/sd3",
+            headers={"authorization": "Bearer sk-stability-test", "accept": "image/*"},
+            files={"image": ("init.png", PNG, "image/png")},
+            data={
+                "prompt": "a lighthouse",
+                "mode": "image-to-image",
+                "strength": "0.6",
+                "model": "sd3.5-large-turbo",
+            },
+        )
+    assert response.content == PNG
+    assert server.requests[0].body.count(PNG) == 1  # the upload went out once, untouched
+    attrs = spans.one_call()
+    assert attrs["gen_ai.request.model"] == "sd3.5-large-turbo"
+    assert attrs["llmobserve.cost.usd"] == pytest.approx(4 * 0.01, abs=1e-12)  # 4 credits

@@ -3,10 +3,9 @@
 Wire format: https://platform.stability.ai/docs/api-reference — POST multipart/form-data to
 `/v2beta/stable-image/generate/{core,ultra,sd3}`; a 200 answer is one image (raw bytes with
 `accept: image/*`, or JSON `{"image", "finish_reason", "seed"}`). The price depends on the service,
-and for `sd3` on the form field `model` (default `sd3.5-large`). The multipart body is read only when
-the client handed the transport its bytes (requests/urllib3, httpx with `content=`); httpx `files=`
-streams it, so an `sd3` call made that way has no known model and stays unpriced (Core and Ultra
-are known from the path).
+and for `sd3` on the form field `model` (default `sd3.5-large`), read from the multipart body's text
+fields (the capture decodes them; file parts are skipped). When a transport cannot show the body,
+an `sd3` call has no known model and stays unpriced (Core and Ultra are known from the path).
 """
 
 from __future__ import annotations
