@@ -125,3 +125,96 @@ def test_error_transcript_is_not_billed(spans, sdk_settings):
     calls = [dict(s.attributes) for s in spans.provider_calls()]
     assert len(calls) == 2
     assert all("llmobserve.cost.usd" not in c and "llmobserve.usage.seconds" not in c for c in calls)
+
+
+class StreamingServer:
+    """A `websockets` server speaking AssemblyAI streaming v3: Begin, a Turn per audio chunk, Termination."""
+
+    def __init__(self, session_seconds: int, audio_seconds: int) -> None:
+        from websockets.sync.server import serve
+
+        self.session_seconds, self.audio_seconds = session_seconds, audio_seconds
+        self.paths: list[str] = []
+        self._server = serve(self._handle, "127.0.0.1", 0)
+        self.port = self._server.socket.getsockname()[1]
+
+    def _handle(self, ws) -> None:
+        import json
+
+        self.paths.append(ws.request.path)
+        ws.send(json.dumps({"type": "Begin", "id": "stream-session-1", "expires_at": 1764158400}))
+        turn = 0
+        for message in ws:
+            if isinstance(message, bytes):
+                turn += 1
+                ws.send(
+                    json.dumps(
+                        {
+                            "type": "Turn",
+                            "turn_order": turn,
+                            "turn_is_formatted": True,
+                            "end_of_turn": True,
+                            "transcript": "hello",
+                            "end_of_turn_confidence": 0.9,
+                            "words": [],
+                        }
+                    )
+                )
+            elif json.loads(message).get("type") == "Terminate":
+                ws.send(
+                    json.dumps(
+                        {
+                            "type": "Termination",
+                            "audio_duration_seconds": self.audio_seconds,
+                            "session_duration_seconds": self.session_seconds,
+                        }
+                    )
+                )
+                ws.close()
+                return
+
+    def __enter__(self):
+        import threading
+
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+
+
+@pytest.mark.provider("assemblyai")
+def test_streaming_session_billed_on_session_duration(spans):
+    from assemblyai.streaming.v3 import (
+        StreamingClient,
+        StreamingClientOptions,
+        StreamingEvents,
+        StreamingParameters,
+    )
+
+    turns, terminations = [], []
+    with StreamingServer(session_seconds=300, audio_seconds=240) as server:
+        map_host(f"127.0.0.1:{server.port}", "assemblyai")
+        client = StreamingClient(
+            StreamingClientOptions(api_key="aai-test-key", api_host=f"ws://127.0.0.1:{server.port}")
+        )
+        client.on(StreamingEvents.Turn, lambda _client, event: turns.append(event.transcript))
+        client.on(
+            StreamingEvents.Termination,
+            lambda _client, event: terminations.append(event.session_duration_seconds),
+        )
+        client.connect(StreamingParameters(sample_rate=16000, speech_model="u3-rt-pro"))
+        client.stream(b"\x00\x01" * 1600)
+        client.stream(b"\x00\x01" * 1600)
+        client.disconnect(terminate=True)
+    assert terminations == [300] and turns == ["hello", "hello"]
+    assert "speech_model=u3-rt-pro" in server.paths[0]
+    attrs = spans.one_call()
+    assert attrs["llmobserve.operation"] == "live_transcription"
+    assert attrs["gen_ai.request.model"] == "u3-rt-pro"
+    assert attrs["gen_ai.response.id"] == "stream-session-1"
+    assert attrs["llmobserve.usage.seconds"] == 300  # the session, idle time included, is what is billed
+    assert attrs["llmobserve.usage.audio_seconds"] == 240
+    # 300 s of session at Universal-3.6 Pro Realtime $0.45/hour
+    assert attrs["llmobserve.cost.usd"] == pytest.approx(300 * 0.45 / 3600, abs=1e-12)  # $0.0375
+    assert "aai-test-key" not in repr(attrs)

@@ -22,6 +22,7 @@ closes end as incomplete spans without usage.
 from __future__ import annotations
 
 import importlib
+import ssl
 import threading
 import time
 import weakref
@@ -277,7 +278,7 @@ def _is_secure(connection: Any) -> bool:
     for candidate in (getattr(connection, "socket", None), getattr(connection, "transport", None)):
         if candidate is None:
             continue
-        if type(candidate).__name__ == "SSLSocket":
+        if isinstance(candidate, ssl.SSLSocket):  # subclasses too (the assemblyai SDK has its own)
             return True
         get_extra = getattr(candidate, "get_extra_info", None)
         if get_extra is not None and get_extra("sslcontext") is not None:
