@@ -161,3 +161,27 @@ def test_unreadable_report_value_is_visible(server, spans):
     attrs = spans.one_call()
     assert attrs["llmobserve.usage.status"] == "no usage in response"
     assert "llmobserve.cost.usd" not in attrs
+
+
+@pytest.mark.provider("milvus")
+def test_async_client_over_grpc_aio(server, spans):
+    import asyncio
+
+    from pymilvus import AsyncMilvusClient
+
+    server.servicer.report_value = "4"
+
+    async def run() -> None:
+        client = AsyncMilvusClient(uri=f"http://{server.host_port}", token="root:Milvus", timeout=5)
+        try:
+            hits = await client.search("docs", data=[[0.1, 0.2, 0.3]], limit=1)
+            assert hits[0][0]["id"] == 7
+        finally:
+            await client.close()
+
+    asyncio.run(run())
+    attrs = spans.one_call()
+    assert attrs["rpc.method"] == "Search"
+    assert attrs["llmobserve.usage.vcu"] == 4
+    # 4 vCU x USD 4 / 1,000,000
+    assert attrs["llmobserve.cost.usd"] == pytest.approx(4 * VCU_PRICE, abs=1e-15)

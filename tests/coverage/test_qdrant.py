@@ -46,6 +46,11 @@ def rest_server():
             On("PUT", r"/collections/docs/points", lambda r: Reply.json(UPSERT_REPLY)),
             On(
                 "POST",
+                r"/collections/odd/points/query",
+                lambda r: Reply.json({"status": "ok", "time": 0.001}),
+            ),
+            On(
+                "POST",
                 r"/collections/missing/points/query",
                 lambda r: Reply.json(
                     {"status": {"error": "Not found: Collection `missing` doesn't exist!"}}, 404
@@ -100,6 +105,16 @@ def test_rest_error_not_billed(rest_server, spans):
     assert attrs["http.response.status_code"] == 404
     assert "llmobserve.cost.usd" not in attrs
     assert "llmobserve.usage.operations" not in attrs
+
+
+@pytest.mark.provider("qdrant")
+def test_rest_answer_without_result_is_visible(rest_server, spans):
+    client = _rest_client(rest_server)
+    with pytest.raises(AssertionError, match="Search returned None"):  # qdrant-client's own check
+        client.query_points("odd", query=[0.1, 0.2, 0.3], limit=1)
+    attrs = spans.one_call()
+    assert attrs["llmobserve.usage.status"] == "no usage in response"
+    assert "llmobserve.cost.usd" not in attrs
 
 
 @pytest.mark.provider("qdrant")
