@@ -12,6 +12,8 @@ import assemblyai as aai
 import pytest
 from wire import On, Reply, WireServer, map_host
 
+import llmobserve_otel as lo
+
 _ids = itertools.count(1)
 
 
@@ -203,10 +205,11 @@ def test_streaming_session_billed_on_session_duration(spans):
             StreamingEvents.Termination,
             lambda _client, event: terminations.append(event.session_duration_seconds),
         )
-        client.connect(StreamingParameters(sample_rate=16000, speech_model="u3-rt-pro"))
-        client.stream(b"\x00\x01" * 1600)
-        client.stream(b"\x00\x01" * 1600)
-        client.disconnect(terminate=True)
+        with lo.customer("acme"), lo.section("agent:listener"):  # the SDK reads on its own thread
+            client.connect(StreamingParameters(sample_rate=16000, speech_model="u3-rt-pro"))
+            client.stream(b"\x00\x01" * 1600)
+            client.stream(b"\x00\x01" * 1600)
+            client.disconnect(terminate=True)
     assert terminations == [300] and turns == ["hello", "hello"]
     assert "speech_model=u3-rt-pro" in server.paths[0]
     attrs = spans.one_call()
@@ -217,4 +220,6 @@ def test_streaming_session_billed_on_session_duration(spans):
     assert attrs["llmobserve.usage.audio_seconds"] == 240
     # 300 s of session at Universal-3.6 Pro Realtime $0.45/hour
     assert attrs["llmobserve.cost.usd"] == pytest.approx(300 * 0.45 / 3600, abs=1e-12)  # $0.0375
+    assert attrs["llmobserve.customer.id"] == "acme"  # from the context the connection was opened in
+    assert attrs["llmobserve.section.path"] == "agent:listener"
     assert "aai-test-key" not in repr(attrs)

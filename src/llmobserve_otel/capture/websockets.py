@@ -13,7 +13,8 @@ the parser's optional `sent` too; fragmented sends (iterables) pass through unob
 
 Span shape: one CLIENT span per billed response (OpenAI `response.done`), started when the response
 was created (`response.created`, in the app's context at that moment, so customer and section
-apply) and ended when it is done; a session produces several. There is no session span: a session
+apply; SDKs that read in a background thread have none there, so the context in which the
+connection was opened is used instead) and ended when it is done; a session produces several. There is no session span: a session
 can stay open for hours and a span that long is lost with the process; the response spans share
 `gen_ai.conversation.id` (the provider's session id). Responses still open when the connection
 closes end as incomplete spans without usage.
@@ -30,7 +31,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import wrapt
-from opentelemetry import context
+from opentelemetry import baggage, context, trace
 from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY
 
 from llmobserve_otel import semconv as sc
@@ -60,8 +61,12 @@ def _ws_hook(provider: Any) -> Any:
 class _Session:
     """One observed WebSocket session: the parser and the responses in flight."""
 
-    def __init__(self, capture: WebSocketsCapture, provider: Any, parser: Any, attrs: dict[str, Any]) -> None:
+    def __init__(
+        self, capture: WebSocketsCapture, provider: Any, parser: Any, attrs: dict[str, Any], origin: Any
+    ) -> None:
         self.capture = capture
+        self.origin: context.Context | None = origin
+        """The context the connection was opened in (for messages read on a thread without one)."""
         self.provider = provider
         self.parser = parser
         self.attrs = attrs
@@ -88,13 +93,21 @@ class _Session:
         if event.usage is None:
             with self.lock:
                 if len(self.open) < _MAX_OPEN_RESPONSES:
-                    self.open[event.response_id] = (time.time_ns(), context.get_current())
+                    self.open[event.response_id] = (time.time_ns(), self._parent())
             return
         with self.lock:
             start_ns, parent = self.open.pop(event.response_id, (None, None))
+        if parent is None:  # ended without a start event: parent it as a start would have been
+            parent = self._parent()
         call = self._call(start_ns, parent, event.usage.model, event.route)
         call.set(sc.GEN_AI_RESPONSE_ID, event.response_id)
         call.finish(event.usage)
+
+    def _parent(self) -> context.Context:
+        current = context.get_current()
+        if self.origin is None or trace.get_current_span(current).get_span_context().is_valid:
+            return current
+        return current if baggage.get_all(current) else self.origin
 
     def closed(self, error: BaseException | None) -> None:
         """The connection ended: responses still in flight end incomplete, without usage."""
@@ -135,6 +148,7 @@ class WebSocketsCapture:
         self._classes: dict[tuple[type, str], bool] = {}
         """(class, method) wrapped -> whether the class defined it itself (else inherited: unwrap by deleting)."""
         self._sessions: weakref.WeakKeyDictionary[Any, _Session | None] = weakref.WeakKeyDictionary()
+        self._origins: weakref.WeakKeyDictionary[Any, context.Context] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     @property
@@ -161,8 +175,18 @@ class WebSocketsCapture:
 
     def _wrappers(self, asynchronous: bool) -> tuple[tuple[str, Any], ...]:
         if asynchronous:
-            return (("recv", self._recv_async), ("send", self._send_async))
-        return (("recv", self._recv_sync), ("send", self._send_sync))
+            return (("__init__", self._init), ("recv", self._recv_async), ("send", self._send_async))
+        return (("__init__", self._init), ("recv", self._recv_sync), ("send", self._send_sync))
+
+    def _init(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        result = wrapped(*args, **kwargs)
+        try:
+            current = context.get_current()
+            if trace.get_current_span(current).get_span_context().is_valid or baggage.get_all(current):
+                self._origins[instance] = current
+        except Exception as exc:
+            report_internal_error("capture.websockets.init", exc)
+        return result
 
     def uninstrument(self) -> None:
         for (cls, name), own in self._classes.items():
@@ -216,7 +240,7 @@ class WebSocketsCapture:
         }
         if port is not None:
             attrs[sc.SERVER_PORT] = port
-        return _Session(self, provider, parser, attrs)
+        return _Session(self, provider, parser, attrs, self._origins.get(connection))
 
     def _observe(self, connection: Any, message: Any, *, sent: bool = False) -> None:
         try:
