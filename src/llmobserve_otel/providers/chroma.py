@@ -23,6 +23,7 @@ NAME = "chroma"
 HOSTS = ("api.trychroma.com",)
 TRANSPORTS = ("https",)
 SDK = "chromadb-client"
+COVERAGE_NOTE = "Chroma Cloud rates; bytes written estimated from the records (float32 embeddings, text, metadata JSON); the per-TiB-scanned part of reads is not on the wire and not priced"
 
 _COLLECTION = re.compile(r"/api/v[12]/tenants/[^/]+/databases/[^/]+/collections/[^/]+/(?P<action>[a-z_]+)")
 _ROUTES: dict[str, Route] = {

@@ -20,6 +20,7 @@ NAME = "mongodb"
 HOSTS = ("*.mongodb.net",)
 TRANSPORTS = ("mongodb",)
 SDK = "pymongo"
+COVERAGE_NOTE = "tested against a wire-level stub (pymongo speaks OP_MSG to it; no MongoDB server here); no published per-query price: nominal USD 1 per million operations"
 
 QUERY = Route("query", kind="vector_db")
 _WRITES: dict[str, Route] = {

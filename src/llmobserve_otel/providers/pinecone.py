@@ -27,6 +27,7 @@ NAME = "pinecone"
 HOSTS = ("*.pinecone.io",)
 TRANSPORTS = ("https", "grpc")
 SDK = "pinecone"
+COVERAGE_NOTE = "REST via httpx (pinecone>=8); gRPC captured for grpcio clients only: pinecone>=8 speaks gRPC through its own Rust channel, which grpc interceptors cannot see (gRPC tested with stubs compiled from the published messages); upsert write units estimated from the request size (1 WU per KB, min 5); update/delete carry no usage"
 
 QUERY = Route("query", kind="vector_db")
 FETCH = Route("fetch", kind="vector_db")

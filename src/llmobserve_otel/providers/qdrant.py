@@ -19,6 +19,7 @@ NAME = "qdrant"
 HOSTS = ("*.cloud.qdrant.io",)
 TRANSPORTS = ("https", "grpc")
 SDK = "qdrant-client"
+COVERAGE_NOTE = "no per-call price (Qdrant Cloud bills cluster hours): nominal default of USD 1 per million operations, set yours in LLMOBSERVE_PRICING_FILE"
 
 QUERY = Route("query", kind="vector_db")
 QUERY_BATCH = Route("query", kind="vector_db")  # told apart by identity: counts one request per query

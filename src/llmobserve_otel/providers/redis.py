@@ -19,6 +19,7 @@ NAME = "redis"
 HOSTS = ("*.redis-cloud.com", "*.redislabs.com")
 TRANSPORTS = ("redis",)
 SDK = "redis"
+COVERAGE_NOTE = "FT.SEARCH tested against a wire-level RESP2/RESP3 stub (Debian redis-server has no RediSearch); HSET and pipelines against a real redis-server; no per-command price: nominal USD 1 per million operations"
 
 QUERY = Route("query", kind="vector_db")
 UPSERT = Route("upsert", kind="vector_db")

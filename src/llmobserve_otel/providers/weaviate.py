@@ -21,6 +21,7 @@ NAME = "weaviate"
 HOSTS = ("*.weaviate.cloud", "*.weaviate.network")
 TRANSPORTS = ("https", "grpc")
 SDK = "weaviate-client"
+COVERAGE_NOTE = "no per-call price (Weaviate Cloud bills stored dimensions): nominal default of USD 1 per million operations, set yours in LLMOBSERVE_PRICING_FILE"
 
 QUERY = Route("query", kind="vector_db")
 INSERT = Route("insert", kind="vector_db")
