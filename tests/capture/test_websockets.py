@@ -119,3 +119,19 @@ def test_uninstrument_and_instrument_again(spans, events):
     _read_all(events.port)
     assert len(spans.provider_calls()) == 1
     assert "websockets" in capture.instrumented()
+
+
+def test_app_closing_mid_response_ends_it_incomplete(spans):
+    server = EchoEvents([json.dumps(CREATED)])
+    try:
+        map_host(f"127.0.0.1:{server.port}", "openai")
+        with sync_client.connect(f"ws://127.0.0.1:{server.port}/v1/realtime?model=gpt-realtime") as ws:
+            assert ws.recv() == json.dumps(CREATED)
+        # the context manager closed the connection with resp_1 still in flight
+    finally:
+        server.close()
+    (span,) = spans.provider_calls()
+    attrs = dict(span.attributes)
+    assert attrs["gen_ai.response.id"] == "resp_1"
+    assert attrs["llmobserve.usage.incomplete"] is True
+    assert "llmobserve.cost.usd" not in attrs

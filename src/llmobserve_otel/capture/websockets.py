@@ -9,7 +9,8 @@ or its `<module>_realtime` companion) decides whether the session is billed. Eac
 receives is then handed, after `recv` returned it, to the session parser: never read ahead, never
 changed (a bytes message is decoded on a copy). `recv_streaming` (fragments) is not observed.
 For APIs that bill what the client sends, text messages passed to `send` (once sent) are handed to
-the parser's optional `sent` too; fragmented sends (iterables) pass through unobserved.
+the parser's optional `sent` too; fragmented sends (iterables) pass through unobserved. `close` is
+wrapped to end the responses still open when the app closes the connection.
 
 Span shape: one CLIENT span per billed response (OpenAI `response.done`), started when the response
 was created (`response.created`, in the app's context at that moment, so customer and section
@@ -175,8 +176,18 @@ class WebSocketsCapture:
 
     def _wrappers(self, asynchronous: bool) -> tuple[tuple[str, Any], ...]:
         if asynchronous:
-            return (("__init__", self._init), ("recv", self._recv_async), ("send", self._send_async))
-        return (("__init__", self._init), ("recv", self._recv_sync), ("send", self._send_sync))
+            return (
+                ("__init__", self._init),
+                ("recv", self._recv_async),
+                ("send", self._send_async),
+                ("close", self._close_async),
+            )
+        return (
+            ("__init__", self._init),
+            ("recv", self._recv_sync),
+            ("send", self._send_sync),
+            ("close", self._close_sync),
+        )
 
     def _init(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         result = wrapped(*args, **kwargs)
@@ -250,13 +261,13 @@ class WebSocketsCapture:
         except Exception as exc:
             report_internal_error("capture.websockets.message", exc)
 
-    def _closed(self, connection: Any, exc: BaseException) -> None:
+    def _closed(self, connection: Any, exc: BaseException | None) -> None:
         from websockets.exceptions import ConnectionClosedOK
 
         try:
             session = self._sessions.get(connection)
             if session is not None:
-                session.closed(None if isinstance(exc, ConnectionClosedOK) else exc)
+                session.closed(None if exc is None or isinstance(exc, ConnectionClosedOK) else exc)
         except Exception as error:
             report_internal_error("capture.websockets.closed", error)
 
@@ -289,6 +300,18 @@ class WebSocketsCapture:
         result = await wrapped(*args, **kwargs)
         self._observe(instance, args[0] if args else kwargs.get("message"), sent=True)
         return result
+
+    def _close_sync(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        try:
+            return wrapped(*args, **kwargs)
+        finally:
+            self._closed(instance, None)  # the app closed it: responses still open end incomplete
+
+    async def _close_async(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        try:
+            return await wrapped(*args, **kwargs)
+        finally:
+            self._closed(instance, None)
 
 
 def _is_connection_closed(exc: BaseException) -> bool:
