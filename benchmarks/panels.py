@@ -4,7 +4,7 @@ Fills a fresh chDB store exactly as `benchmarks/queries.py` does (provider-call 
 `otel_traces` over 7 days, so the cost views and rollups fill as in production), then runs every
 panel of every dashboard the way Grafana would: its SQL expanded by the plugin-macro expander over
 the whole 7 days (2-hour buckets, what the collector's page picks), with every filter on "All",
-and again with one customer chosen. Median of 5 runs after one warm-up.
+again with one customer chosen, and over the last 24 hours only. Median of 5 runs after one warm-up.
 
     .venv/bin/python benchmarks/panels.py --spans 1000000
     .venv/bin/python benchmarks/panels.py --spans 10000000
@@ -41,29 +41,32 @@ def main() -> None:
         ).result_rows[0][0]
         window = (T0 // 1_000_000, (T0 + SPAN_DAYS * 24 * HOUR) // 1_000_000)
         all_filters = {"service": None, "customer": None, "provider": None, "model": None, "trace_id": trace}
+        day = 24 * HOUR // 1_000_000
+        interval = 2 * HOUR // 1_000_000
         contexts = {
-            "all": QueryContext(*window, 2 * HOUR // 1_000_000, all_filters),
-            "customer-007": QueryContext(
-                *window, 2 * HOUR // 1_000_000, {**all_filters, "customer": ["customer-007"]}
+            "7 days": QueryContext(*window, interval, all_filters),
+            "7 days, one customer": QueryContext(
+                *window, interval, {**all_filters, "customer": ["customer-007"]}
             ),
+            "last 24 h": QueryContext(window[1] - day, window[1], HOUR // 1_000_000, all_filters),
         }
+        header = " | ".join(f"{name}, ms" for name in contexts)
         print(
-            f"\n| dashboard / panel ({args.spans:,} spans) | All, ms | one customer, ms | rows | <= {TARGET_MS} ms |"
+            f"\n| dashboard / panel ({args.spans:,} spans) | {header} | rows (7 days) | <= {TARGET_MS} ms |"
         )
-        print("|---|---:|---:|---:|---|")
+        print("|---|" + "---:|" * (len(contexts) + 1) + "---|")
         for board in DASHBOARDS:
             for panel in board.panels:
-                times = {}
+                times = []
                 rows = 0
                 for name, context in contexts.items():
                     ms, result = timed(lambda p=panel, c=context: panel_rows(client, p, c))
-                    times[name] = ms
-                    if name == "all":
+                    times.append(ms)
+                    if name == "7 days":
                         rows = len(result[1])
-                met = "yes" if max(times.values()) <= TARGET_MS else "**no**"
-                print(
-                    f"| {board.title} / {panel.title} | {times['all']:.0f} | {times['customer-007']:.0f} | {rows} | {met} |"
-                )
+                met = "yes" if max(times) <= TARGET_MS else "**no**"
+                cells = " | ".join(f"{ms:.0f}" for ms in times)
+                print(f"| {board.title} / {panel.title} | {cells} | {rows} | {met} |")
     finally:
         client.close()
         shutil.rmtree(root, ignore_errors=True)
