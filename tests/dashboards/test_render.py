@@ -9,6 +9,8 @@ import pytest
 
 from llmobserve_otel.cli import main
 from llmobserve_otel.dashboards import DASHBOARDS
+
+pytest.importorskip("grafana_foundation_sdk", reason="the dashboards extra (Python 3.11+)")
 from llmobserve_otel.dashboards._grafana import render_all
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,6 +22,7 @@ from grafana_foundation_sdk.cog import variants as cogvariants
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models import dashboard as models
+from grafana_foundation_sdk.models import piechart as piechart_models
 
 from llmobserve_otel.dashboards._definitions import DASHBOARDS, TRACE_EXPLORER, VARIABLES
 from llmobserve_otel.dashboards._model import ALL, Dashboard, Panel, Variable
@@ -92,7 +93,11 @@ def _panel_builder(panel: Panel) -> Any:
     if panel.viz == "barchart":
         return barchart.Panel().x_field(panel.label).orientation(common_models.VizOrientation.HORIZONTAL)
     if panel.viz == "piechart":
-        return piechart.Panel().reduce_options(common.ReduceDataOptions().values(True).calcs(["lastNotNull"]))
+        return (
+            piechart.Panel()
+            .pie_type(piechart_models.PieChartType.DONUT)
+            .reduce_options(common.ReduceDataOptions().values(True).calcs(["lastNotNull"]))
+        )
     if panel.viz == "traces":
         return dashboard.Panel().type("traces")
     return table.Panel()  # table, tree and spans: indented tables in Grafana

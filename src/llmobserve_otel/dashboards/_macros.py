@@ -122,7 +122,7 @@ def _arguments(sql: str, start: int) -> tuple[list[str], int]:
             depth -= 1
             if depth == 0:
                 args.append(sql[current:i].strip())
-                return [a for a in args if a] if args != [""] else [], i + 1
+                return [a for a in args if a], i + 1  # `()` has no argument
         elif ch == "," and depth == 1:
             args.append(sql[current:i].strip())
             current = i + 1
