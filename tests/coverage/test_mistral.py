@@ -5,6 +5,8 @@ Prices from genai-prices (provider `mistral`), per million tokens:
   mistral-small-latest: $0.15 input, $0.60 output
   mistral-large-latest (-> mistral-large): $2.00 input, $6.00 output
   mistral-embed: $0.10 input
+OCR from our data (https://mistral.ai/pricing, the figures genai-prices carries):
+  mistral-ocr-latest (OCR 4.x since 2026-06-23): $4 per 1,000 pages
 """
 
 from __future__ import annotations
@@ -75,3 +77,32 @@ def test_embeddings(spans):
     assert attrs["gen_ai.usage.input_tokens"] == 4000
     # 4000 input * $0.10 per million
     assert attrs["llmobserve.cost.usd"] == pytest.approx(4000 * 0.10 / M, abs=1e-12)
+
+
+@pytest.mark.provider("mistral")
+def test_ocr_priced_per_page(spans):
+    body = {
+        "pages": [
+            {
+                "index": i,
+                "markdown": f"# Page {i}",
+                "images": [],
+                "dimensions": {"dpi": 200, "height": 2200, "width": 1700},
+            }
+            for i in range(3)
+        ],
+        "model": "mistral-ocr-latest",
+        "usage_info": {"pages_processed": 3, "doc_size_bytes": 48213},
+    }
+    with WireServer([On("POST", "/v1/ocr", lambda r: Reply.json(body))]) as server:
+        client = _client(server)
+        result = client.ocr.process(
+            model="mistral-ocr-latest",
+            document={"type": "document_url", "document_url": "https://example.org/contract.pdf"},
+        )
+    assert len(result.pages) == 3
+    attrs = spans.one_call()
+    assert attrs["llmobserve.operation"] == "ocr"
+    assert attrs["llmobserve.usage.pages"] == 3
+    # mistral-ocr-latest is OCR 4.x since 2026-06-23: 3 pages * $4 / 1,000
+    assert attrs["llmobserve.cost.usd"] == pytest.approx(3 * 4 / 1000, abs=1e-12)
