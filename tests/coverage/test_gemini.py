@@ -14,6 +14,7 @@ import httpx
 import pytest
 from google import genai
 from google.genai import types
+from google.oauth2.credentials import Credentials
 from llm_bodies import sse_bytes, usage_at_every_split
 from wire import On, Reply, WireServer, map_host
 
@@ -239,3 +240,35 @@ async def test_async_generate_content_on_aiohttp_is_not_captured_yet(spans):
         client = _client(server)
         await client.aio.models.generate_content(model="gemini-2.5-flash", contents="Capital?")
     assert len(spans.provider_calls()) == 1
+
+
+@pytest.mark.provider("gemini")
+def test_vertex_ai_generate_content(spans):
+    usage = {
+        "promptTokenCount": 100,
+        "candidatesTokenCount": 30,
+        "totalTokenCount": 130,
+        "trafficType": "ON_DEMAND",
+    }
+    route = On(
+        "POST",
+        r"/v1beta1/projects/p/locations/us-central1/publishers/google/models/[^/]+:generateContent",
+        lambda r: Reply.json(_response(usage)),
+    )
+    with WireServer([route]) as server:
+        map_host(server, "gemini")
+        client = genai.Client(
+            vertexai=True,
+            project="p",
+            location="us-central1",
+            credentials=Credentials(token="ya29.test-token"),
+            http_options=types.HttpOptions(base_url=server.url),
+        )
+        result = client.models.generate_content(model="gemini-2.5-flash", contents="Capital?")
+        assert server.requests[-1].headers["authorization"] == "Bearer ya29.test-token"
+    assert result.text == "Paris."
+    attrs = spans.one_call()
+    assert attrs["gen_ai.request.model"] == "gemini-2.5-flash"
+    assert "ya29.test-token" not in json.dumps(dict(attrs))
+    # 100 input * $0.30 + 30 output * $2.50, per million
+    assert attrs["llmobserve.cost.usd"] == pytest.approx((100 * 0.30 + 30 * 2.50) / M, abs=1e-12)
