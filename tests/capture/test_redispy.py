@@ -19,7 +19,7 @@ from llmobserve_otel.capture.redis import CAPTURE
 from llmobserve_otel.providers import redis as redis_provider
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "coverage"))
-from stubs.resp_stub import Error, RespStub
+from stubs.resp_stub import NIL, Error, RespStub
 
 KNN = "*=>[KNN 1 @embedding $vec AS score]"
 
@@ -35,7 +35,7 @@ def _answer(args: list[bytes], protocol: int):
             else 1
         )
     if name == b"GET":
-        return None
+        return NIL
     return None
 
 
@@ -95,3 +95,26 @@ def test_uninstrument_and_again(stub, spans):
     capture.instrument(["redis"])  # idempotent: one wrapper, one span
     _search(client)
     assert len(spans.provider_calls()) == 1
+
+
+def test_async_pipeline(stub, spans):
+    import asyncio
+
+    import redis.asyncio
+
+    map_host(stub.host_port, "redis")
+
+    async def run() -> list:
+        client = redis.asyncio.Redis(host="127.0.0.1", port=stub.port)
+        try:
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.hset("good", "embedding", b"\x00" * 12)
+                pipe.get("counter")
+                return await pipe.execute()
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(run()) == [1, None]
+    attrs = spans.one_call()
+    assert attrs["db.operation.name"] == "HSET"
+    assert attrs["llmobserve.cost.usd"] == pytest.approx(1.00 / 1_000_000, abs=1e-15)

@@ -27,13 +27,20 @@ class Error:
     message: str
 
 
-def encode(value: Any) -> bytes:
+class _Nil:
+    """A null reply (`GET` of a missing key); a handler returning None means "unknown command"."""
+
+
+NIL = _Nil()
+
+
+def encode(value: Any, protocol: int = 2) -> bytes:
     if isinstance(value, Simple):
         return f"+{value.text}\r\n".encode()
     if isinstance(value, Error):
         return f"-{value.message}\r\n".encode()
-    if value is None:
-        return b"$-1\r\n"
+    if value is None or isinstance(value, _Nil):
+        return b"_\r\n" if protocol == 3 else b"$-1\r\n"
     if isinstance(value, bool):
         return b":%d\r\n" % int(value)
     if isinstance(value, int):
@@ -43,9 +50,11 @@ def encode(value: Any) -> bytes:
     if isinstance(value, bytes):
         return b"$%d\r\n%s\r\n" % (len(value), value)
     if isinstance(value, list):
-        return b"*%d\r\n" % len(value) + b"".join(encode(item) for item in value)
+        return b"*%d\r\n" % len(value) + b"".join(encode(item, protocol) for item in value)
     if isinstance(value, dict):
-        return b"%%%d\r\n" % len(value) + b"".join(encode(k) + encode(v) for k, v in value.items())
+        return b"%%%d\r\n" % len(value) + b"".join(
+            encode(k, protocol) + encode(v, protocol) for k, v in value.items()
+        )
     raise TypeError(f"cannot encode {value!r}")
 
 
@@ -70,9 +79,9 @@ class RespStub:
                         args.append(self.rfile.read(size + 2)[:-2])
                     if args and args[0].upper() == b"HELLO":
                         protocol = int(args[1]) if len(args) > 1 else protocol
-                        self.wfile.write(encode(stub.hello(protocol)))
+                        self.wfile.write(encode(stub.hello(protocol), protocol))
                     else:
-                        self.wfile.write(encode(stub._answer(args, protocol)))
+                        self.wfile.write(encode(stub._answer(args, protocol), protocol))
                     self.wfile.flush()
 
         class Server(socketserver.ThreadingTCPServer):
