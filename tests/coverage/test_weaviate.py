@@ -16,7 +16,7 @@ import grpc
 import pytest
 import weaviate
 from stubs.grpc_server import GrpcServer
-from weaviate.proto.v1 import search_get_pb2, weaviate_pb2_grpc
+from weaviate.proto.v1 import batch_pb2, search_get_pb2, weaviate_pb2_grpc
 from wire import On, Reply, WireServer, map_host
 
 import llmobserve_otel as lo
@@ -40,6 +40,13 @@ class Weaviate(weaviate_pb2_grpc.WeaviateServicer):
         )
         result = search_get_pb2.SearchResult(metadata=metadata, properties=search_get_pb2.PropertiesResult())
         return search_get_pb2.SearchReply(took=0.8, results=[result])
+
+    def BatchObjects(self, request, context):
+        self.batch_sizes.append(len(request.objects))
+        return batch_pb2.BatchObjectsReply(took=0.01, errors=[])
+
+    def __init__(self) -> None:
+        self.batch_sizes: list[int] = []
 
 
 @pytest.fixture
@@ -103,3 +110,16 @@ def test_grpc_error_marks_span(servers, spans):
     attrs = spans.one_call()
     assert attrs["error.type"] == "NOT_FOUND"
     assert "llmobserve.cost.usd" not in attrs
+
+
+@pytest.mark.provider("weaviate")
+def test_grpc_batch_insert_is_one_operation(servers, spans):
+    result = servers.collections.use("Docs").data.insert_many(
+        [{"title": "a"}, {"title": "b"}, {"title": "c"}]
+    )
+    assert not result.has_errors and len(result.uuids) == 3
+    attrs = spans.one_call()
+    assert attrs["rpc.method"] == "BatchObjects"
+    assert attrs["llmobserve.operation"] == "insert"
+    # one batch call = 1 operation x USD 1 / 1,000,000 (the reply does not count the objects)
+    assert attrs["llmobserve.cost.usd"] == pytest.approx(DEFAULT_PER_OPERATION, abs=1e-15)
