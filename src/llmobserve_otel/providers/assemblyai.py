@@ -34,6 +34,7 @@ HOSTS = (
 )
 TRANSPORTS = ("https", "websocket")
 SDK = "assemblyai"
+COVERAGE_NOTE = "pre-recorded billed once per transcript on the completed read (polls carry no usage); streaming v3 billed on session duration; add-on features (diarization, ...) not priced; Universal-Streaming models have no cited rate"
 
 TRANSCRIPTION = Route("transcription", kind="speech")
 LIVE_TRANSCRIPTION = Route("live_transcription", kind="speech")

@@ -27,6 +27,7 @@ NAME = "azure_speech"
 HOSTS = ("*.tts.speech.microsoft.com", "*.stt.speech.microsoft.com")
 TRANSPORTS = ("https",)
 SDK = None  # the Speech SDK is native code: raw HTTP (REST) is what can be captured
+COVERAGE_NOTE = "REST only: the Speech SDK is native code speaking its own WebSocket protocol from C++; STT billed from the recognized `Duration` (a lower bound of the audio sent); prices not read from a stored copy of the page"
 
 TTS = Route("tts", kind="speech")
 STT = Route("transcription", kind="speech")

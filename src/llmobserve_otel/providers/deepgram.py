@@ -26,6 +26,7 @@ NAME = "deepgram"
 HOSTS = ("api.deepgram.com", "api.eu.deepgram.com")
 TRANSPORTS = ("https", "websocket")
 SDK = "deepgram-sdk"
+COVERAGE_NOTE = "pre-recorded and live (WebSocket) speech-to-text, Nova-3 monolingual rates (the response does not say multilingual); text-to-speech (/v1/speak) not covered"
 
 TRANSCRIPTION = Route("transcription", kind="speech")
 LIVE_TRANSCRIPTION = Route("live_transcription", kind="speech")

@@ -30,6 +30,7 @@ NAME = "elevenlabs"
 HOSTS = ("api.elevenlabs.io", "*.elevenlabs.io")  # also api.us.elevenlabs.io and the residency hosts
 TRANSPORTS = ("https", "websocket")
 SDK = "elevenlabs"
+COVERAGE_NOTE = "TTS (REST and stream-input WebSocket); credits from the `character-cost` header, else the request text x the model's credits per character; speech-to-text, dubbing and sound effects not covered"
 
 TTS = Route("tts", kind="speech")
 TTS_STREAM_INPUT = Route("tts", kind="speech")

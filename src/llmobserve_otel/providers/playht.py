@@ -20,6 +20,7 @@ NAME = "playht"
 HOSTS = ("api.play.ht", "api.play.ai")
 TRANSPORTS = ("https",)
 SDK = None  # raw HTTP (see the module docstring)
+COVERAGE_NOTE = "characters exact; no built-in price (Play.ht sells API usage in plans, no citable per-character rate): set yours in LLMOBSERVE_PRICING_FILE; the pyht SDK (gRPC) is not driven"
 
 TTS = Route("tts", kind="speech")
 _TTS_PATH = re.compile(r"/api/v[12]/tts(?:/stream)?/?")

@@ -23,6 +23,7 @@ NAME = "runway"
 HOSTS = ("api.dev.runwayml.com",)
 TRANSPORTS = ("https",)
 SDK = "runwayml"
+COVERAGE_NOTE = "billed from the finished task's `cost.credits` (refunds included), once per task; the creation span carries the estimate unpriced"
 
 CREATE = Route("generation", kind="video")
 TASK = Route("generation", kind="video")

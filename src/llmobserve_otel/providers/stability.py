@@ -20,6 +20,7 @@ NAME = "stability"
 HOSTS = ("api.stability.ai",)
 TRANSPORTS = ("https",)
 SDK = None  # no Python SDK for the v2beta REST API (stability-sdk is the retired gRPC v1): raw HTTP
+COVERAGE_NOTE = "Stable Image generate (core, ultra, sd3) only; edit, upscale, control and 3D/audio endpoints not covered; no REST SDK exists"
 
 SD3_DEFAULT_MODEL = "sd3.5-large"
 ROUTES: dict[str, Route] = {
