@@ -7,6 +7,7 @@ and flushes the spans still queued for export.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -70,6 +71,10 @@ def serve(
     # The span export thread holds the GIL while it encodes a batch; the default 5 ms switch interval
     # would let it stall every request in flight for that long. 1 ms bounds the stall.
     sys.setswitchinterval(0.001)
+    # Everything imported so far lives as long as the process: out of the cycle collector's way,
+    # so its full collections (a long pause in the middle of requests) walk only request garbage.
+    gc.collect()
+    gc.freeze()
     received: list[int] = []
 
     def note(signum: int, frame: FrameType | None) -> None:

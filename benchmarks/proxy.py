@@ -1,0 +1,383 @@
+"""What `llmobserve-otel proxy` adds to a call: the same load direct to an upstream stub and through
+the proxy, alternating in one run.
+
+    .venv/bin/python benchmarks/proxy.py [--seconds 4] [--rounds 3] [--levels 1,50,200]
+
+Load comes from `wrk` (closed loop, keep-alive connections; `apt-get install wrk`), stream
+time-to-first-byte from `curl` (one keep-alive connection, `time_starttransfer - time_pretransfer`).
+The upstream is a small asyncio stub on uvloop that answers a fixed OpenAI chat completion (JSON
+with usage) or a stream whose first event comes at once and the rest 20 ms later; it also takes
+the proxy's OTLP export, so the proxy does its whole job (parse usage, export spans). The proxy runs
+as the real CLI with its defaults (no pricing). On a 2-core machine the proxy is pinned to CPU 0 and
+the stub and the load generators to CPU 1, so the direct runs see an idle CPU 0.
+
+Each level runs rounds of `direct`, `proxy`, `direct`, `proxy`, ... and reports medians over the
+rounds; "added" is the median of per-round differences (proxy minus the direct run just before it).
+Figures are directional (shared machine), not CI thresholds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUEST = json.dumps(
+    {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello to the benchmark."}]}
+)
+STREAM_REQUEST = json.dumps(
+    {
+        "model": "gpt-4o-mini",
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "messages": [{"role": "user", "content": "Say hello to the benchmark."}],
+    }
+)
+
+# --- the upstream stub (run as `proxy.py --stub PORT`) -------------------------------------------
+
+_CHAT = json.dumps(
+    {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion",
+        "created": 1764000000,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Hello, benchmark! " * 8, "refusal": None},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": 14,
+            "completion_tokens": 24,
+            "total_tokens": 38,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+        },
+    }
+).encode()
+_JSON_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-request-id: req_bench\r\n"
+    b"content-length: " + str(len(_CHAT)).encode() + b"\r\n\r\n" + _CHAT
+)
+_OTLP_RESPONSE = b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n"
+
+
+def _sse(payload: dict) -> bytes:
+    data = b"data: " + json.dumps(payload).encode() + b"\n\n"
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+_BASE = {
+    "id": "chatcmpl-bench",
+    "object": "chat.completion.chunk",
+    "created": 1764000000,
+    "model": "gpt-4o-mini",
+}
+_STREAM_HEAD = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    + _sse(
+        {
+            **_BASE,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+        }
+    )
+)
+_STREAM_REST = (
+    b"".join(
+        _sse({**_BASE, "choices": [{"index": 0, "delta": {"content": f"w{i} "}, "finish_reason": None}]})
+        for i in range(10)
+    )
+    + _sse({**_BASE, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    + _sse(
+        {**_BASE, "choices": [], "usage": {"prompt_tokens": 14, "completion_tokens": 10, "total_tokens": 24}}
+    )
+    + b"e\r\ndata: [DONE]\n\n\r\n0\r\n\r\n"
+)
+
+
+class _Stub(asyncio.Protocol):
+    """Minimal HTTP/1.1 keep-alive server: reads head + Content-Length body, answers by path."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.buffer = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end]
+            match = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+            length = int(match.group(1)) if match else 0
+            if len(self.buffer) < end + 4 + length:
+                return
+            self.buffer = self.buffer[end + 4 + length :]
+            path = head.split(b" ", 2)[1]
+            if path.startswith(b"/v1/traces"):
+                self.transport.write(_OTLP_RESPONSE)
+            elif path.startswith(b"/stream"):
+                self.transport.write(_STREAM_HEAD)
+                asyncio.get_running_loop().call_later(0.02, self.transport.write, _STREAM_REST)
+            else:
+                self.transport.write(_JSON_RESPONSE)
+
+
+def run_stub(port: int) -> None:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+
+    async def main() -> None:
+        server = await asyncio.get_running_loop().create_server(_Stub, "127.0.0.1", port, backlog=4096)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+# --- the runner ----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_port(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def _pin(cpu: int) -> list[str]:
+    return ["taskset", "-c", str(cpu)] if shutil.which("taskset") and (os.cpu_count() or 1) >= 2 else []
+
+
+_LUA = """
+local think = tonumber(os.getenv("BENCH_THINK_MS") or "0")
+if think > 0 then
+  delay = function() return think end
+end
+wrk.method = "POST"
+wrk.body = [[%s]]
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer sk-bench"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d\\n", latency:percentile(50), latency:percentile(99),
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+def wrk(url: str, connections: int, seconds: float, script: str, think_ms: int = 0) -> dict[str, float]:
+    """One wrk run; with `think_ms` each connection waits that long between its requests (paced load)."""
+    threads = 1 if connections == 1 else 2
+    out = subprocess.run(
+        [
+            *_pin(1),
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "-s",
+            script,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "BENCH_THINK_MS": str(think_ms)},
+    ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("RESULT "))
+    p50, p99, requests, duration_us, errors = (int(x) for x in line.split()[1:])
+    return {"p50_us": p50, "p99_us": p99, "rps": requests / (duration_us / 1e6), "errors": errors}
+
+
+def ttfb(url: str, count: int) -> list[float]:
+    """Time to first byte of `count` streamed responses on one keep-alive connection, µs."""
+    out = subprocess.run(
+        [
+            *_pin(1),
+            "curl",
+            "-s",
+            "-H",
+            "content-type: application/json",
+            "-d",
+            STREAM_REQUEST,
+            "-w",
+            "%{time_pretransfer} %{time_starttransfer}\\n",
+            *[arg for _ in range(count) for arg in ("-o", "/dev/null", url)],
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    values = []
+    for line in out.splitlines():
+        pre, start = (float(x) for x in line.split())
+        values.append((start - pre) * 1e6)
+    return values
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--stub", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of one wrk round (default 4)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per mode and level (default 3)")
+    parser.add_argument("--levels", default="1,50,200", help="concurrent connections (default 1,50,200)")
+    parser.add_argument("--streams", type=int, default=300, help="streams per mode for TTFB (default 300)")
+    parser.add_argument(
+        "--export",
+        choices=["otlp", "none"],
+        default="otlp",
+        help="the proxy's span export: OTLP/HTTP to the stub (default), or none (to see what export costs)",
+    )
+    parser.add_argument(
+        "--paced-rps", type=int, default=1000, help="total request rate of the paced runs (default 1000)"
+    )
+    args = parser.parse_args(argv)
+    if args.stub:
+        run_stub(args.stub)
+        return 0
+    if not shutil.which("wrk"):
+        print("benchmarks/proxy.py needs wrk (apt-get install wrk)", file=sys.stderr)
+        return 1
+
+    stub_port, proxy_port = _free_port(), _free_port()
+    stub_url = f"http://127.0.0.1:{stub_port}"
+    processes = []
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMOBSERVE_"))}
+    env.update(OTEL_EXPORTER_OTLP_ENDPOINT=stub_url, OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="none")
+    env["OTEL_TRACES_EXPORTER"] = args.export
+    try:
+        processes.append(subprocess.Popen([*_pin(1), sys.executable, __file__, "--stub", str(stub_port)]))
+        processes.append(
+            subprocess.Popen(
+                [
+                    *_pin(0),
+                    sys.executable,
+                    "-m",
+                    "llmobserve_otel",
+                    "proxy",
+                    "--port",
+                    str(proxy_port),
+                    "--upstream",
+                    f"openai={stub_url}",
+                ],
+                env=env,
+            )
+        )
+        _wait_port(stub_port)
+        _wait_port(proxy_port)
+        urls = {
+            "direct": f"{stub_url}/v1/chat/completions",
+            "proxy": f"http://127.0.0.1:{proxy_port}/openai/v1/chat/completions",
+        }
+        stream_urls = {
+            "direct": f"{stub_url}/stream/v1/chat/completions",
+            "proxy": f"http://127.0.0.1:{proxy_port}/_/http/127.0.0.1:{stub_port}/stream/v1/chat/completions",
+        }
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(_LUA % REQUEST)
+        started = time.time()
+        load = os.getloadavg()
+        for mode in urls:  # warm-up: connections, first-call imports
+            wrk(urls[mode], 50, 1, script.name)
+        rows = []
+        for level in (int(x) for x in args.levels.split(",")):
+            # Saturating (each client sends again as soon as it has its answer), then, with more than
+            # one client, paced at `--paced-rps` in total (what added latency means below capacity).
+            loads = [("saturating", 0)]
+            if level > 1:
+                loads.append((f"paced, {args.paced_rps:,} req/s", round(level * 1000 / args.paced_rps)))
+            for load_name, think in loads:
+                runs: dict[str, list[dict[str, float]]] = {"direct": [], "proxy": []}
+                for _ in range(args.rounds):
+                    for mode in ("direct", "proxy"):
+                        runs[mode].append(wrk(urls[mode], level, args.seconds, script.name, think))
+                rows.append((level, load_name, runs))
+        ttfbs: dict[str, list[float]] = {"direct": [], "proxy": []}
+        block = max(1, args.streams // 6)
+        for _ in range(6):
+            for mode in ("direct", "proxy"):
+                ttfbs[mode].extend(ttfb(stream_urls[mode], block))
+        os.unlink(script.name)
+    finally:
+        for process in reversed(processes):  # the proxy first: its last export goes to the stub
+            process.terminate()
+            process.wait(30)
+
+    med = statistics.median
+    print(
+        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}; run time {time.time() - started:.0f} s"
+    )
+    print(
+        f"- Machine: {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python "
+        f"{platform.python_version()}; load average at start {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}"
+    )
+    print(f"- Proxy span export: {args.export}")
+    print(
+        f"- Settings: {args.rounds} rounds of {args.seconds:g} s per mode and level; {6 * block} streams per mode\n"
+    )
+    print(
+        "| Clients | Load | direct p50 / p99, µs | proxy p50 / p99, µs | added p50 | added p99 "
+        "| direct req/s | proxy req/s | errors |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    for level, load_name, runs in rows:
+        d, p = runs["direct"], runs["proxy"]
+        added50 = med(b["p50_us"] - a["p50_us"] for a, b in zip(d, p, strict=True))
+        added99 = med(b["p99_us"] - a["p99_us"] for a, b in zip(d, p, strict=True))
+        errors = sum(r["errors"] for r in d + p)
+        print(
+            f"| {level} | {load_name} | {med(r['p50_us'] for r in d):.0f} / {med(r['p99_us'] for r in d):.0f} "
+            f"| {med(r['p50_us'] for r in p):.0f} / {med(r['p99_us'] for r in p):.0f} "
+            f"| +{added50 / 1000:.2f} ms | +{added99 / 1000:.2f} ms "
+            f"| {med(r['rps'] for r in d):,.0f} | {med(r['rps'] for r in p):,.0f} | {errors} |"
+        )
+    d, p = ttfbs["direct"], ttfbs["proxy"]
+    print(
+        f"\n| Stream TTFB | direct µs | proxy µs | added |\n|---|---:|---:|---:|\n"
+        f"| p50 | {med(d):.0f} | {med(p):.0f} | +{(med(p) - med(d)) / 1000:.2f} ms |\n"
+        f"| p99 | {_pct(d, 99):.0f} | {_pct(p, 99):.0f} | +{(_pct(p, 99) - _pct(d, 99)) / 1000:.2f} ms |"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
