@@ -230,7 +230,15 @@ def test_grpc_future_and_error(grpc_index, spans):
     with pytest.raises(grpc.RpcError) as raised:
         stub.Query(pb.QueryRequest(namespace="throttled", top_k=1, vector=[0.1, 0.2, 0.3]))
     assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    ok, failed = (dict(span.attributes) for span in spans.provider_calls())
+    # A future's done-callbacks run on grpc's thread just after `result()` returns: wait for them.
+    import time
+
+    deadline = time.monotonic() + 5
+    while len(spans.provider_calls()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    ok, failed = sorted(
+        (dict(span.attributes) for span in spans.provider_calls()), key=lambda a: "error.type" in a
+    )
     assert ok["llmobserve.cost.usd"] == pytest.approx(7 * READ_UNIT, abs=1e-15)
     assert failed["error.type"] == "RESOURCE_EXHAUSTED"
     assert "llmobserve.cost.usd" not in failed
