@@ -199,3 +199,17 @@ def test_anthropic_stream_through_the_proxy(proxy, received, anthropic_sim, span
     assert attrs["gen_ai.usage.cache_read.input_tokens"] == 100
     assert anthropic_sim.requests[-1].headers["authorization"] == "Bearer sk-ant-secret"  # anthropic >= 2
     assert span.parent_span_id == f"{_app_http_span(spans, proxy.url).context.span_id:016x}"
+
+
+def test_gzip_body_passes_compressed_and_usage_is_read(proxy, received, sim):
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    headers = {"x-sim-fault": "gzip", "x-sim-usage": json.dumps({"input_tokens": 12, "output_tokens": 5})}
+    with httpx.Client() as client:
+        via_proxy = client.post(f"{proxy.url}/openai/v1/chat/completions", json=body, headers=headers)
+    assert via_proxy.headers["content-encoding"] == "gzip"
+    assert via_proxy.json()["usage"]["prompt_tokens"] == 12  # httpx decoded what the proxy passed on
+    (span,) = received.proxy_spans(1)
+    assert (span.attributes["gen_ai.usage.input_tokens"], span.attributes["gen_ai.usage.output_tokens"]) == (
+        12,
+        5,
+    )

@@ -129,3 +129,11 @@ def test_sigterm_finishes_the_stream_in_flight_and_flushes(start_proxy, otlp, re
         7,
         5,
     )
+
+
+def test_the_proxy_cannot_target_itself(start_proxy, otlp):
+    looping = start_proxy(["--allow-host", "127.0.0.1", "--allow-private"], proxy_env(otlp))
+    own = looping.url.rsplit(":", 1)[1]
+    answer = httpx.get(f"{looping.url}/_/http/127.0.0.1:{own}/health")
+    assert answer.status_code == 403
+    assert "this proxy itself" in answer.json()["error"]["message"]
