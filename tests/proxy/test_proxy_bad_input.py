@@ -164,3 +164,14 @@ def test_https_upstream_verified_against_the_ca(start_proxy, otlp, received, tls
     assert refused.status_code == 502
     assert "CERTIFICATE_VERIFY_FAILED" in refused.json()["error"]["message"]
     assert len(upstream.requests) == before
+
+
+def test_client_gone_while_waiting_for_the_upstream(proxy, received, faults):
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{proxy.url}/_/http/{faults.host_port}/hang/v1/chat/completions", json=CHAT, timeout=0.5)
+    # Well before --upstream-timeout (1.5 s) the proxy drops the upstream request too.
+    assert faults.cancelled.wait(0.9)
+    (span,) = received.proxy_spans(1)
+    assert span.attributes["llmobserve.proxy.outcome"] == "client_disconnected"
+    assert "http.response.status_code" not in span.attributes
+    _healthy(proxy)
