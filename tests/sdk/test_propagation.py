@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import threading
 
@@ -56,11 +57,23 @@ def recorder():
     server.shutdown()
 
 
-@pytest.mark.parametrize("client", ["httpx2", "requests"])
+async def _aiohttp_gets(recorder: str) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        async with session.get(recorder + "/internal") as response:
+            await response.read()
+        async with session.get("http://api.example.com/external", proxy=recorder) as response:
+            await response.read()
+
+
+@pytest.mark.parametrize("client", ["httpx2", "requests", "aiohttp"])
 def test_internal_gets_baggage_third_party_does_not(recorder, spans, client):
     _Recorder.seen.clear()
     with lo.customer("acme"), lo.section("agent:a"):
-        if client == "httpx2":
+        if client == "aiohttp":
+            asyncio.run(_aiohttp_gets(recorder))
+        elif client == "httpx2":
             httpx2.get(recorder + "/internal")
             with httpx2.Client(proxy=recorder) as c:  # the proxy sees the third-party request's headers
                 c.get("http://api.example.com/external")

@@ -38,7 +38,7 @@ CAPTURES: dict[str, str] = {
     "httpx": "llmobserve_otel.capture.httpx:CAPTURE",
     "httpx2": "llmobserve_otel.capture.httpx2:CAPTURE",
     "requests": "llmobserve_otel.capture._guards:REQUESTS",
-    "aiohttp-client": "llmobserve_otel.capture._guards:AIOHTTP",
+    "aiohttp-client": "llmobserve_otel.capture.aiohttp:CAPTURE",
     "urllib3": "llmobserve_otel.capture.urllib3:CAPTURE",
     "grpc": "llmobserve_otel.capture.grpc:CAPTURE",
     "websockets": "llmobserve_otel.capture.websockets:CAPTURE",

@@ -1,9 +1,8 @@
-"""Third-party marks for clients whose provider usage is captured one layer down (requests) or not yet (aiohttp).
+"""The `requests` guard: third-party marks and proxy routing; its provider usage is captured one layer down.
 
 Requests to a host that is not internal run with `EXTERNAL_DESTINATION_KEY` set, so the stock
 instrumentation's injected headers carry no baggage. `requests` is wrapped at `Session.send`
-(outside the stock wrapper, which injects there); aiohttp injects in its trace-config callbacks,
-which run inside `ClientSession._request`. For a provider host, `requests` runs with the stock HTTP
+(outside the stock wrapper, which injects there). For a provider host, `requests` runs with the stock HTTP
 span suppressed: the urllib3 capture underneath records the call as the one span, and no
 propagation header is injected. With `LLMOBSERVE_PROXY_URL` set, a provider-host request is instead
 pointed at the proxy (`_proxy_route`) and the stock span runs: its traceparent and baggage go to the
@@ -76,12 +75,6 @@ def _wrap_requests_send(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> 
             context.detach(token)
 
 
-async def _wrap_aiohttp_request(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-    url = args[1] if len(args) > 1 else kwargs.get("str_or_url")
-    with external_destination(url is not None and _external(url)):
-        return await wrapped(*args, **kwargs)
-
-
 class Guard:
     """One wrapped attribute, installable and removable (only if still ours)."""
 
@@ -127,4 +120,3 @@ class Guard:
 
 
 REQUESTS = Guard("requests", "Session", "send", _wrap_requests_send)
-AIOHTTP = Guard("aiohttp", "ClientSession", "_request", _wrap_aiohttp_request)

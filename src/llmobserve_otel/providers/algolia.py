@@ -22,7 +22,7 @@ NAME = "algolia"
 HOSTS = ("*.algolia.net", "*.algolianet.com")
 TRANSPORTS = ("https",)
 SDK = "algoliasearch"
-COVERAGE_NOTE = "sync client (requests) only: the async client (aiohttp) is not captured; gzip-compressed request bodies are not counted"
+COVERAGE_NOTE = "tested with the sync client (requests); the async client goes through the aiohttp capture; gzip-compressed request bodies are not counted"
 
 SEARCH = Route("search", kind="search")
 MULTI_SEARCH = Route("search", kind="search")

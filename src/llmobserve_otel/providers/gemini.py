@@ -28,10 +28,7 @@ HOSTS = (
 TRANSPORTS = ("https",)
 SDK = "google-genai"
 OPERATIONS = ("chat",)
-COVERAGE_NOTE = (
-    "google-genai's async client uses aiohttp when installed, which has no usage capture yet "
-    "(tested on httpx; aiohttp marked xfail)"
-)
+COVERAGE_NOTE = "sync client on httpx, async client on aiohttp (both tested)"
 
 # .../models/{model}:{method}; {model} may hold `/` on Vertex (publishers/google/models/...).
 _PATH = re.compile(r"/models/(?P<model>[^/:]+):(?P<method>[A-Za-z]+)$")
