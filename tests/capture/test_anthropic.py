@@ -43,6 +43,7 @@ def _check(attrs: dict) -> None:
     assert attrs["gen_ai.response.model"] == "claude-sonnet-4-5"
 
 
+@pytest.mark.provider("anthropic")
 def test_messages(client, spans, anthropic_sim):
     with lo.customer("acme"), lo.section("agent:writer"):
         message = client.messages.create(
@@ -64,6 +65,7 @@ def test_messages(client, spans, anthropic_sim):
     assert "sk-ant-secret" not in json.dumps(dict(spans.provider_calls()[0].attributes))
 
 
+@pytest.mark.provider("anthropic")
 def test_messages_stream(client, spans):
     with client.messages.stream(
         model="claude-sonnet-4-5",
@@ -96,6 +98,7 @@ def test_raw_stream_abandoned(client, spans):
     assert attrs["gen_ai.usage.input_tokens"] == 3500
 
 
+@pytest.mark.provider("anthropic")
 async def test_async_messages(anthropic_sim, spans):
     client = anthropic.AsyncAnthropic(base_url=anthropic_sim.url, api_key="sk-ant-secret", max_retries=0)
     await client.messages.create(

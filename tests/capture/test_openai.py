@@ -33,6 +33,7 @@ def aclient(sim) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(base_url=sim.url + "/v1", api_key="sk-test-secret", max_retries=0)
 
 
+@pytest.mark.provider("openai")
 def test_chat_completion_cost_customer_and_section(client, spans, sim):
     with lo.customer("acme"), lo.section("agent:research"), lo.section("step:plan"):
         result = client.chat.completions.create(
@@ -90,6 +91,7 @@ def test_chat_reasoning_and_audio_tokens(client, spans):
     )
 
 
+@pytest.mark.provider("openai")
 def test_chat_stream_with_include_usage(client, spans):
     with lo.customer("globex"):
         stream = client.chat.completions.create(
@@ -140,6 +142,7 @@ def test_stream_abandoned_early_ends_span_incomplete(client, spans):
     assert "llmobserve.cost.usd" not in attrs  # usage chunk never arrived: no guess
 
 
+@pytest.mark.provider("openai")
 def test_responses_api(client, spans):
     response = client.responses.create(
         model="gpt-4o-mini",
@@ -158,6 +161,7 @@ def test_responses_api(client, spans):
     )
 
 
+@pytest.mark.provider("openai")
 def test_responses_api_stream(client, spans):
     with client.responses.stream(
         model="gpt-4o",
@@ -171,6 +175,7 @@ def test_responses_api_stream(client, spans):
     assert "llmobserve.usage.incomplete" not in attrs
 
 
+@pytest.mark.provider("openai")
 def test_embeddings(client, spans):
     result = client.embeddings.create(
         model="text-embedding-3-small",
@@ -184,6 +189,7 @@ def test_embeddings(client, spans):
     assert attrs["llmobserve.cost.usd"] == pytest.approx(5000 * 0.02 / M, abs=1e-12)
 
 
+@pytest.mark.provider("openai")
 async def test_async_chat_and_stream(aclient, spans):
     with lo.customer("initech"):
         async with lo.section("agent:async"):
