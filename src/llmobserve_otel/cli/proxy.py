@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 
-ENV_TOKEN = "LLMOBSERVE_PROXY_TOKEN"
+ENV_TOKEN = "LLMOBSERVE_PROXY_TOKEN"  # the app side reads it too (capture/_proxy_route.py)
 ENV_ALLOW_HOSTS = "LLMOBSERVE_PROXY_ALLOW_HOSTS"
 
 

@@ -44,7 +44,7 @@ own socket unless the operator named it (`--upstream`, `LLMOBSERVE_PROVIDER_HOST
 pass through unchanged.
 """
 
-from llmobserve_otel.proxy._app import ENV_ALLOW_HOSTS, ENV_TOKEN, Proxy, ProxyConfig
+from llmobserve_otel.proxy._app import Proxy, ProxyConfig
 from llmobserve_otel.proxy._server import ServerThread, serve
 
-__all__ = ("ENV_ALLOW_HOSTS", "ENV_TOKEN", "Proxy", "ProxyConfig", "ServerThread", "serve")
+__all__ = ("Proxy", "ProxyConfig", "ServerThread", "serve")

@@ -38,8 +38,6 @@ from llmobserve_otel.proxy._upstream import TIMEOUTS, Response, UpstreamError, U
 
 _log = logging.getLogger("llmobserve_otel.proxy")
 
-ENV_TOKEN = "LLMOBSERVE_PROXY_TOKEN"
-ENV_ALLOW_HOSTS = "LLMOBSERVE_PROXY_ALLOW_HOSTS"
 TOKEN_HEADER = b"x-llmobserve-proxy-token"
 HEALTH_PATH = b"/health"
 # Span attribute: how the exchange ended when it did not end normally (client_disconnected, ...).
@@ -121,14 +119,16 @@ class _PlainCall:
 def _request_view(
     method: str, target: Target, body: bytes, headers: list[tuple[bytes, bytes]]
 ) -> RequestView:
-    view = RequestView(
-        method=method, scheme=target.scheme, host=target.host, port=target.port, path=target.path, body=body
+    content_type = next((v.decode("latin-1") for n, v in headers if n == b"content-type"), None)
+    return RequestView(
+        method=method,
+        scheme=target.scheme,
+        host=target.host,
+        port=target.port,
+        path=target.path,
+        body=body,
+        content_type=content_type,
     )
-    if hasattr(view, "content_type"):  # request-side units (form bodies) need it
-        for name, value in headers:
-            if name == b"content-type":
-                view.content_type = value.decode("latin-1")  # type: ignore[attr-defined]
-    return view
 
 
 def _error_body(code: str, message: str) -> bytes:
