@@ -240,17 +240,7 @@ def proxy(tmp_path: Path, rotel: Rotel, upstream: ProviderSimulator) -> Iterator
 
 @pytest.mark.parametrize(
     "openai_v2",
-    [
-        False,
-        pytest.param(
-            True,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="double count: with LLMOBSERVE_PROXY_URL the wire capture records no span, so the "
-                "app's CostSpanProcessor prices the openai-v2 span (source=sdk) besides the proxy's span",
-            ),
-        ),
-    ],
+    [False, True],
     ids=["app-without-openai-v2", "app-with-openai-v2"],
 )
 def test_proxy_span_is_priced_by_rotel(

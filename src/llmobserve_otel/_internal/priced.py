@@ -8,6 +8,8 @@ and passes the mark up through enclosing GenAI spans. Entries leave when the spa
 
 from __future__ import annotations
 
+from opentelemetry import trace
+
 _MAX = 100_000  # spans left open forever must not grow this without bound
 _covered: dict[int, None] = {}
 
@@ -21,3 +23,10 @@ def cover(span_id: int) -> None:
 def release(span_id: int) -> bool:
     """Forget `span_id`; True when it was covered."""
     return _covered.pop(span_id, 0) is None
+
+
+def cover_current_span() -> None:
+    """Cover the active span: its call goes out to be priced elsewhere (our span, or the proxy's)."""
+    parent = trace.get_current_span().get_span_context()
+    if parent.is_valid:
+        cover(parent.span_id)

@@ -21,6 +21,7 @@ from opentelemetry.instrumentation.utils import _SUPPRESS_HTTP_INSTRUMENTATION_K
 
 from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel._internal.hosts import is_internal
+from llmobserve_otel._internal.priced import cover_current_span
 from llmobserve_otel._internal.propagation import external_destination
 from llmobserve_otel.capture._proxy_route import ProxyRoute, configured, reroute_url
 
@@ -64,6 +65,7 @@ def _wrap_requests_send(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> 
         except Exception as exc:  # fail open: the call goes direct and is captured at urllib3
             report_internal_error("capture.requests.proxy", exc)
         else:
+            cover_current_span()  # the proxy's span prices this call; a GenAI span around it must not
             return wrapped(*args, **kwargs)  # to the proxy, an internal host: stock span and propagation
     with external_destination(url is not None and _external(url)):
         if url is None or not _provider_host(url):

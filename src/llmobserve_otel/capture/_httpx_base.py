@@ -21,6 +21,7 @@ from opentelemetry.instrumentation.utils import (
 
 from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel._internal.hosts import is_internal
+from llmobserve_otel._internal.priced import cover_current_span
 from llmobserve_otel._internal.propagation import EXTERNAL_DESTINATION_KEY
 from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
 from llmobserve_otel.capture._proxy_route import ProxyRoute, configured, reroute_httpx
@@ -205,8 +206,11 @@ class HttpxCapture:
         ctx = context.set_value(_IN_CAPTURE_KEY, True)
         if provider is None:
             return None, context.set_value(EXTERNAL_DESTINATION_KEY, True, ctx)
-        if self._proxy is not None:  # LLMOBSERVE_PROXY_URL: the proxy records the call, with the stock span as parent
+        if self._proxy is not None:
+            # LLMOBSERVE_PROXY_URL: the proxy records the call, under the stock HTTP span. A GenAI
+            # span around it (openai-v2, the SDK's own) is the same call: mark it, so it is not priced.
             reroute_httpx(request, self._proxy)
+            cover_current_span()
             return None, ctx
         route = provider.match(request.method, url.path)
         # Provider hosts get no propagation headers at all: suppress the stock HTTP span (ours replaces it).

@@ -36,6 +36,7 @@ from opentelemetry.instrumentation.utils import (
 
 from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel._internal.hosts import is_internal
+from llmobserve_otel._internal.priced import cover_current_span
 from llmobserve_otel._internal.propagation import EXTERNAL_DESTINATION_KEY
 from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
 from llmobserve_otel.capture._proxy_route import ProxyRoute, configured, reroute_url
@@ -237,6 +238,7 @@ class Urllib3Capture:
         for name, value in route.headers:
             headers[name] = value
         propagate.inject(headers)  # to the proxy, an internal host: trace context and baggage go along
+        cover_current_span()  # the proxy's span prices this call; a GenAI span around it must not
         rest = {k: v for k, v in kwargs.items() if k not in ("method", "url", "body", "headers")}
         args = (method, target, _arg(args, kwargs, _BODY, "body"), headers, *args[_HEADERS + 1 :])
         return None, ctx, args, rest, proxy_pool.urlopen
