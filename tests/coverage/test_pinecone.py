@@ -242,3 +242,22 @@ def test_grpc_future_and_error(grpc_index, spans):
     assert ok["llmobserve.cost.usd"] == pytest.approx(7 * READ_UNIT, abs=1e-15)
     assert failed["error.type"] == "RESOURCE_EXHAUSTED"
     assert "llmobserve.cost.usd" not in failed
+
+
+@pytest.mark.provider("pinecone")
+def test_rest_over_urllib3(server, spans):
+    """pinecone < 8 (and raw clients) send the same REST calls through urllib3."""
+    import urllib3
+
+    with urllib3.PoolManager() as pool:
+        response = pool.request(
+            "POST",
+            f"{server.url}/query",
+            body=json.dumps({"vector": [0.1, 0.2, 0.3], "topK": 2, "namespace": "docs"}),
+            headers={"Api-Key": "pc-secret-key", "Content-Type": "application/json"},
+        )
+    assert json.loads(response.data)["usage"] == {"readUnits": 6}
+    attrs = spans.one_call()
+    assert attrs["llmobserve.usage.read_units"] == 6
+    # 6 RU x USD 16 / 1,000,000
+    assert attrs["llmobserve.cost.usd"] == pytest.approx(6 * READ_UNIT, abs=1e-15)
