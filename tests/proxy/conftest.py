@@ -27,8 +27,8 @@ def start_proxy() -> Iterator[Callable[..., ProxyProcess]]:
     """Start `llmobserve-otel proxy` subprocesses, stopped at the end of the module."""
     started: list[ProxyProcess] = []
 
-    def start(args: list[str], env: dict[str, str]) -> ProxyProcess:
-        proxy = ProxyProcess(args, env)
+    def start(args: list[str], env: dict[str, str], port: int = 0) -> ProxyProcess:
+        proxy = ProxyProcess(args, env, port)
         started.append(proxy)
         return proxy
 

@@ -39,6 +39,8 @@ class ReceivedSpan:
     status_code: int
     start_ns: int
     attributes: dict[str, Any]
+    instance: str = ""
+    """`service.instance.id` of the process that sent it."""
 
 
 def _value(any_value: Any) -> Any:
@@ -96,6 +98,7 @@ class OtlpReceiver:
                             status_code=span.status.code,
                             start_ns=span.start_time_unix_nano,
                             attributes={a.key: _value(a.value) for a in span.attributes},
+                            instance=resource.get("service.instance.id", ""),
                         )
                     )
         with self._lock:
@@ -269,9 +272,9 @@ def _fault_handler(state: FaultServer) -> type[http.server.BaseHTTPRequestHandle
 class ProxyProcess:
     """`llmobserve-otel proxy` as a subprocess; `url` once it announced where it listens."""
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], port: int = 0) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "llmobserve_otel", "proxy", "--port", "0", *args],
+            [sys.executable, "-m", "llmobserve_otel", "proxy", "--port", str(port), *args],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -137,3 +137,28 @@ def test_the_proxy_cannot_target_itself(start_proxy, otlp):
     answer = httpx.get(f"{looping.url}/_/http/127.0.0.1:{own}/health")
     assert answer.status_code == 403
     assert "this proxy itself" in answer.json()["error"]["message"]
+
+
+def test_workers_share_the_port_and_drain_on_sigterm(start_proxy, otlp, received, sim):
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proxy = start_proxy(
+        ["--workers", "2", "--upstream", f"openai=http://{sim.host_port}"], proxy_env(otlp), port=port
+    )
+    chat = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    deadline = time.monotonic() + 10
+    sent = 0
+    while time.monotonic() < deadline:  # new connections until both processes have answered
+        answer = httpx.post(f"{proxy.url}/openai/v1/chat/completions", json=chat)  # a new connection each
+        assert answer.status_code == 200
+        sent += 1
+        if sent >= 10 and len({s.instance for s in received.spans if s.service == "llmobserve-proxy"}) == 2:
+            break
+        time.sleep(0.02)
+    spans = received.proxy_spans(sent)
+    assert len({s.instance for s in spans}) == 2
+    assert proxy.stop() == 0

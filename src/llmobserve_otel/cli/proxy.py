@@ -6,7 +6,10 @@ import argparse
 import ipaddress
 import logging
 import os
+import signal
+import subprocess
 import sys
+from typing import Any
 
 ENV_TOKEN = "LLMOBSERVE_PROXY_TOKEN"  # the app side reads it too (capture/_proxy_route.py)
 ENV_ALLOW_HOSTS = "LLMOBSERVE_PROXY_ALLOW_HOSTS"
@@ -84,6 +87,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=30.0,
         help="on SIGTERM, how long requests in flight may take to finish (default: 30)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes serving the port (SO_REUSEPORT; Linux/BSD), e.g. one per core (default: 1)",
+    )
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     parser.set_defaults(func=cmd)
 
@@ -153,9 +162,36 @@ def cmd(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"llmobserve-otel proxy: {exc}", file=sys.stderr)
         return 1
+    if args.workers > 1 and args.port == 0:
+        print("llmobserve-otel proxy: --workers needs a fixed --port", file=sys.stderr)
+        return 1
+    workers = _start_workers(config, args) if args.workers > 1 else []
+    code = 0
     try:
-        serve(proxy, args.host, args.port, log_level=args.log_level, drain_seconds=args.drain_seconds)
+        serve(
+            proxy,
+            args.host,
+            args.port,
+            log_level=args.log_level,
+            drain_seconds=args.drain_seconds,
+            reuse_port=args.workers > 1,
+        )
     except SystemExit as exc:  # uvicorn exits when it cannot bind
-        return int(exc.code or 1) if isinstance(exc.code, int) else 1
-    print("llmobserve-otel proxy: stopped", file=sys.stderr)
-    return 0
+        code = int(exc.code or 1) if isinstance(exc.code, int) else 1
+    finally:
+        for worker in workers:  # SIGTERM each: they drain and flush as this process did
+            worker.terminate()
+        for worker in workers:
+            code = code or (1 if worker.wait() not in (0, -signal.SIGTERM) else 0)
+    if code == 0:
+        print("llmobserve-otel proxy: stopped", file=sys.stderr)
+    return code
+
+
+def _start_workers(config: Any, args: argparse.Namespace) -> list[subprocess.Popen[bytes]]:
+    from llmobserve_otel.proxy._worker import ENV_CONFIG, encode_config
+
+    env = {**os.environ, ENV_CONFIG: encode_config(config)}
+    command = [sys.executable, "-m", "llmobserve_otel.proxy._worker"]
+    command += [args.host, str(args.port), args.log_level, str(args.drain_seconds)]
+    return [subprocess.Popen(command, env=env) for _ in range(args.workers - 1)]

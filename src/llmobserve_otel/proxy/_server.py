@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import logging
 import signal
+import socket
 import sys
 import threading
 from types import FrameType
@@ -60,13 +61,31 @@ def _config(proxy: Proxy, host: str, port: int, log_level: str, drain_seconds: f
     )
 
 
+def _reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A listening socket several worker processes bind at once; the kernel spreads connections."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host.strip("[]"), port))
+    return sock
+
+
 def serve(
-    proxy: Proxy, host: str, port: int, *, log_level: str = "warning", drain_seconds: float = 30
+    proxy: Proxy,
+    host: str,
+    port: int,
+    *,
+    log_level: str = "warning",
+    drain_seconds: float = 30,
+    reuse_port: bool = False,
+    announce: bool = True,
 ) -> None:
     """Serve until SIGTERM/SIGINT, then drain requests in flight and flush spans.
 
     uvicorn re-raises the signal it caught once it has shut down; the handlers installed here take
     that re-raise, so the process exits through our return (exit code 0) after a clean drain.
+    With `reuse_port`, other processes may serve the same port (`--workers`).
     """
     # The span export thread holds the GIL while it encodes a batch; the default 5 ms switch interval
     # would let it stall every request in flight for that long. 1 ms bounds the stall.
@@ -82,8 +101,8 @@ def serve(
 
     previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        server = _Server(_config(proxy, host, port, log_level, drain_seconds), proxy, announce=True)
-        server.run()
+        server = _Server(_config(proxy, host, port, log_level, drain_seconds), proxy, announce=announce)
+        server.run(sockets=[_reuse_port_socket(host, port)] if reuse_port else None)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
