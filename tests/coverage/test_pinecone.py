@@ -207,17 +207,23 @@ def test_grpc_query_read_units(grpc_index, spans):
 
 
 @pytest.mark.provider("pinecone")
-def test_grpc_upsert_unpriced_but_visible(grpc_index, spans):
+def test_grpc_upsert_write_units_from_message_size(grpc_index, spans):
     pb, stub = grpc_index
-    response = stub.Upsert(
-        pb.UpsertRequest(vectors=[pb.Vector(id="v", values=[0.1, 0.2, 0.3])], namespace="docs")
+    request = pb.UpsertRequest(
+        vectors=[pb.Vector(id=f"vec-{i}", values=[0.25] * 512) for i in range(4)], namespace="docs"
     )
-    assert response.upserted_count == 1
-    attrs = spans.one_call()
-    assert attrs["llmobserve.operation"] == "upsert"
-    # the gRPC reply has no usage and the request size is not seen: no guess, a visible status
-    assert attrs["llmobserve.usage.status"] == "no usage in response"
-    assert "llmobserve.cost.usd" not in attrs
+    assert stub.Upsert(request).upserted_count == 4
+    small = pb.UpsertRequest(vectors=[pb.Vector(id="v", values=[0.1, 0.2, 0.3])], namespace="docs")
+    assert stub.Upsert(small).upserted_count == 1
+    big, tiny = (dict(span.attributes) for span in spans.provider_calls())
+    # 1 WU per KB of the serialized request (rounded up), at least 5
+    expected = math.ceil(request.ByteSize() / 1024)
+    assert expected == 9  # 4 x 512 float32 = 8 KB of values, plus ids and framing
+    assert big["llmobserve.operation"] == "upsert"
+    assert big["llmobserve.usage.write_units"] == expected
+    assert big["llmobserve.cost.usd"] == pytest.approx(9 * WRITE_UNIT, abs=1e-15)
+    assert tiny["llmobserve.usage.write_units"] == 5
+    assert tiny["llmobserve.cost.usd"] == pytest.approx(5 * WRITE_UNIT, abs=1e-15)
 
 
 @pytest.mark.provider("pinecone")

@@ -51,6 +51,8 @@ class RpcCall:
         self.route = route
         self.detail = detail
         """What the transport needs to parse the reply (the gRPC method, the Redis command)."""
+        self.request_units: dict[str, float] = {}
+        """Units known from the request; the reply's win, a failed call drops them."""
         self._config = config
         self._lock = threading.Lock()
         self._done = False
@@ -97,7 +99,9 @@ class RpcCall:
                     attrs.setdefault(sc.ERROR_TYPE, error)
                     message = error
                 self.span.set_status(Status(StatusCode.ERROR, message))
-            elif usage is not None:
+            elif usage is not None or self.request_units:
+                usage = usage or Usage()
+                usage.units = {**self.request_units, **usage.units}
                 _usage_attributes(usage, attrs)
             else:
                 attrs.setdefault(sc.USAGE_STATUS, "no usage in response")

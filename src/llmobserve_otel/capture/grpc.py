@@ -52,7 +52,7 @@ class _Target:
         self.host = host
         self.port = port
 
-    def begin(self, method: str | bytes) -> RpcCall | None:
+    def begin(self, method: str | bytes, request: Any = None) -> RpcCall | None:
         """The call's span, or None when the call is not observed (suppressed, not billed, not installed)."""
         config = self.capture.config
         if config is None or context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
@@ -71,7 +71,14 @@ class _Target:
         }
         if self.port is not None:
             attributes[sc.SERVER_PORT] = self.port
-        return RpcCall(config, self.provider, route, attributes, detail=method)
+        call = RpcCall(config, self.provider, route, attributes, detail=method)
+        request_units = getattr(self.provider, "grpc_request_units", None)
+        if request_units is not None and request is not None:
+            try:
+                call.request_units = dict(request_units(route, method, request) or {})
+            except Exception as exc:
+                report_internal_error("capture.grpc.request", exc)
+        return call
 
     def parse(self, call: RpcCall, message: Any) -> Usage | None:
         try:
@@ -80,6 +87,11 @@ class _Target:
             call.set(sc.USAGE_STATUS, f"response not parsed: {type(exc).__name__}")
             report_internal_error("capture.grpc.parse", exc)
             return None
+
+
+def _unary(request: Any) -> Any:
+    """The request message, or None for a client stream (an iterator the app is still producing)."""
+    return None if hasattr(request, "__iter__") or hasattr(request, "__aiter__") else request
 
 
 def _fail(call: RpcCall, exc: BaseException) -> None:
@@ -160,7 +172,7 @@ def _interceptor_types() -> tuple[type, Any]:
         def _unary_response(self, continuation: Any, details: Any, request: Any) -> Any:
             target = self._target
             try:
-                call = target.begin(details.method)
+                call = target.begin(details.method, _unary(request))
             except Exception as exc:
                 report_internal_error("capture.grpc.begin", exc)
                 call = None
@@ -188,7 +200,7 @@ def _interceptor_types() -> tuple[type, Any]:
         def _stream_response(self, continuation: Any, details: Any, request: Any) -> Any:
             target = self._target
             try:
-                call = target.begin(details.method)
+                call = target.begin(details.method, _unary(request))
             except Exception as exc:
                 report_internal_error("capture.grpc.begin", exc)
                 call = None
@@ -212,7 +224,7 @@ def _interceptor_types() -> tuple[type, Any]:
         async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
             target = self._target
             try:
-                call = target.begin(details.method)
+                call = target.begin(details.method, request)
             except Exception as exc:
                 report_internal_error("capture.grpc.begin", exc)
                 call = None
@@ -234,7 +246,7 @@ def _interceptor_types() -> tuple[type, Any]:
         async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
             target = self._target
             try:
-                call = target.begin(details.method)
+                call = target.begin(details.method, request)
             except Exception as exc:
                 report_internal_error("capture.grpc.begin", exc)
                 call = None

@@ -90,6 +90,8 @@ class ProviderModule(Protocol):
     - `parse_grpc(route, method, response_message) -> Usage | None`: usage from a decoded protobuf
       response (read with `getattr`, no protobuf import); on server streams, called per message
       and the units added up.
+    - `grpc_request_units(route, method, request_message) -> dict[str, float]`: units known from a
+      unary request (e.g. write units from its size); merged under the response's.
     - `match_command(name, args) -> Route | None` and `parse_command(route, args, reply) -> Usage | None`:
       the same for database commands (MongoDB via pymongo monitoring, Redis via redis-py).
     - `new_ws_session(path, params) -> WsSession | None`: for APIs billed over a WebSocket (handshake

@@ -5,7 +5,7 @@ writes in write units. Reads report theirs in the response: REST `usage.readUnit
 search: `usage.read_units`), gRPC `QueryResponse.usage.read_units`. A response that reports
 `usage.writeUnits` is used as is. An upsert answers only `upsertedCount`, so its write units are
 estimated from the request as the docs define them: 1 WU per KB of request, at least 5 per request
-(the request's compact JSON size; the gRPC request size is not seen, so gRPC writes stay unpriced).
+(REST: the request's compact JSON size; gRPC: the serialized request message's size).
 Update and delete bill by the size of records on the server, which the wire does not show: their
 spans carry no usage (visible as `llmobserve.usage.status`).
 
@@ -27,7 +27,7 @@ NAME = "pinecone"
 HOSTS = ("*.pinecone.io",)
 TRANSPORTS = ("https", "grpc")
 SDK = "pinecone"
-COVERAGE_NOTE = "REST via httpx (pinecone>=8); gRPC captured for grpcio clients only: pinecone>=8 speaks gRPC through its own Rust channel, which grpc interceptors cannot see (gRPC tested with stubs compiled from the published messages); upsert write units estimated from the request size (1 WU per KB, min 5); update/delete carry no usage"
+COVERAGE_NOTE = "REST via httpx (pinecone>=8); gRPC captured for grpcio clients only: pinecone>=8 speaks gRPC through its own Rust channel, which grpc interceptors cannot see (gRPC tested with stubs compiled from the published messages); upsert write units estimated from the request size (1 WU per KB, min 5; REST JSON or gRPC message); update/delete carry no usage"
 
 QUERY = Route("query", kind="vector_db")
 FETCH = Route("fetch", kind="vector_db")
@@ -102,6 +102,13 @@ def parse_json(route: Route, body: Any) -> Usage | None:
 
 def match_grpc(method: str) -> Route | None:
     return _GRPC.get(method)
+
+
+def grpc_request_units(route: Route, method: str, request: Any) -> dict[str, float]:
+    byte_size = getattr(request, "ByteSize", None)
+    if route is UPSERT and callable(byte_size):
+        return {"write_units": estimated_write_units(byte_size())}
+    return {}
 
 
 def parse_grpc(route: Route, method: str, response: Any) -> Usage | None:
