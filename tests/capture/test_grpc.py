@@ -152,3 +152,23 @@ def test_uninstrument_and_again(pb, server, spans):
     with grpc.insecure_channel(target) as channel:
         list(services.VectorsStub(channel).Query(messages.QueryRequest(top_k=1)))
     assert len(spans.provider_calls()) == 1
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("127.0.0.1:6334", ("127.0.0.1", 6334)),
+        (
+            "dns:///index-abc.svc.aped-4627-b74a.pinecone.io:443",
+            ("index-abc.svc.aped-4627-b74a.pinecone.io", 443),
+        ),
+        ("ipv4:10.0.0.5:19530", ("10.0.0.5", 19530)),
+        ("[::1]:50051", ("::1", 50051)),
+        ("Grpc-Cluster.Weaviate.Cloud", ("grpc-cluster.weaviate.cloud", None)),
+        ("unix:/tmp/milvus.sock", ("unix", None)),
+    ],
+)
+def test_target_parsing(target, expected):
+    from llmobserve_otel.capture._rpc import host_port
+
+    assert host_port(target) == expected
