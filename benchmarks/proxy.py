@@ -262,6 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default="1,50,200", help="concurrent connections (default 1,50,200)")
     parser.add_argument("--streams", type=int, default=300, help="streams per mode for TTFB (default 300)")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="proxy processes (--workers); above 1 the proxy is not pinned and shares both CPUs",
+    )
+    parser.add_argument(
         "--export",
         choices=["otlp", "none"],
         default="otlp",
@@ -289,11 +295,13 @@ def main(argv: list[str] | None = None) -> int:
         processes.append(
             subprocess.Popen(
                 [
-                    *_pin(0),
+                    *(_pin(0) if args.workers == 1 else []),
                     sys.executable,
                     "-m",
                     "llmobserve_otel",
                     "proxy",
+                    "--workers",
+                    str(args.workers),
                     "--port",
                     str(proxy_port),
                     "--upstream",
@@ -350,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- Machine: {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python "
         f"{platform.python_version()}; load average at start {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}"
     )
-    print(f"- Proxy span export: {args.export}")
+    print(f"- Proxy span export: {args.export}; proxy processes: {args.workers}")
     print(
         f"- Settings: {args.rounds} rounds of {args.seconds:g} s per mode and level; {6 * block} streams per mode\n"
     )
