@@ -168,6 +168,7 @@ class FaultServer:
     POST /hang/v1/chat/completions     reads the request, never answers (until the client goes)
     POST /malformed/v1/chat/completions  200 application/json with a body that is not JSON
     POST /hangup/v1/chat/completions   stream: two events, then closes without the chunked terminator
+    POST /big/...                      64 MiB body, written as fast as the connection takes it
     GET  /redirect/...                 302 to http://169.254.169.254/latest/meta-data/
     """
 
@@ -178,6 +179,7 @@ class FaultServer:
     last_event_sent: threading.Event = field(default_factory=threading.Event)
     cancelled: threading.Event = field(default_factory=threading.Event)
     events_sent: int = 0
+    bytes_sent: int = 0
     client_ports: list[int] = field(default_factory=list)
 
     def reset(self) -> None:
@@ -187,6 +189,7 @@ class FaultServer:
         self.last_event_sent.clear()
         self.cancelled.clear()
         self.events_sent = 0
+        self.bytes_sent = 0
 
 
 MALFORMED_BODY = b'{"id": "chatcmpl-x", "usage": {"prompt_tokens": 3,'
@@ -256,6 +259,18 @@ def _fault_handler(state: FaultServer) -> type[http.server.BaseHTTPRequestHandle
                 self.send_header("Content-Length", str(len(MALFORMED_BODY)))
                 self.end_headers()
                 self.wfile.write(MALFORMED_BODY)
+            elif kind == "big":  # 64 MiB of JSON-ish bytes, as fast as the socket takes them
+                block = b"x" * (1 << 20)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(64 << 20))
+                self.end_headers()
+                try:
+                    for _ in range(64):
+                        self.wfile.write(block)
+                        state.bytes_sent += len(block)
+                except OSError:
+                    state.cancelled.set()
             elif kind == "hangup":
                 self._stream_head()
                 for event in stream_events(5)[:2]:

@@ -175,3 +175,17 @@ def test_client_gone_while_waiting_for_the_upstream(proxy, received, faults):
     assert span.attributes["llmobserve.proxy.outcome"] == "client_disconnected"
     assert "http.response.status_code" not in span.attributes
     _healthy(proxy)
+
+
+def test_slow_client_slows_the_upstream_instead_of_filling_memory(proxy, received, faults):
+    total = 0
+    with httpx.stream("POST", f"{proxy.url}/_/http/{faults.host_port}/big/x", json=CHAT) as answer:
+        chunks = answer.iter_raw(65536)
+        total += len(next(chunks))
+        time.sleep(1.5)  # the client stops reading; the proxy must stop reading the upstream too
+        sent_while_paused = faults.bytes_sent
+        total += sum(len(chunk) for chunk in chunks)
+    assert total == 64 << 20
+    # What sits in socket buffers and the proxy's bounded queue, far from the 64 MiB body.
+    assert sent_while_paused < 24 << 20, sent_while_paused
+    _healthy(proxy)
