@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import gzip
 import json
+import time
 
 import aiohttp
 import pytest
@@ -45,6 +46,22 @@ def _stream_events() -> list[tuple[None, object]]:
     ]
 
 
+def _slow_events():
+    """The first event, then the rest only after the client has long given up."""
+    events = _stream_events()
+    yield events[0]
+    time.sleep(1.0)
+    yield from events[1:]
+
+
+async def fetch(
+    method: str, url: str, *, lines: bool = False, session: dict | None = None, **kwargs
+) -> bytes:
+    """One request on a fresh session; the body read whole, or line by line as SSE clients do."""
+    async with aiohttp.ClientSession(**(session or {})) as client, client.request(method, url, **kwargs) as r:
+        return b"".join([line async for line in r.content]) if lines else await r.read()
+
+
 @pytest.fixture
 def server():
     routes = [
@@ -59,6 +76,7 @@ def server():
             ),
         ),
         On("POST", r"/sse/v1/chat/completions", lambda r: Reply.sse(_stream_events())),
+        On("POST", r"/slow/v1/chat/completions", lambda r: Reply.sse(_slow_events())),
         On(
             "POST",
             r"/bad/v1/chat/completions",
@@ -73,9 +91,7 @@ def server():
 
 async def test_json_call_is_one_priced_span_and_no_baggage_reaches_the_provider(server, spans):
     with lo.customer("acme"), lo.section("agent:a"):
-        async with aiohttp.ClientSession() as session:
-            async with session.post(server.url + "/v1/chat/completions", json=REQUEST) as response:
-                body = await response.json()
+        body = json.loads(await fetch("POST", server.url + "/v1/chat/completions", json=REQUEST))
     assert body == CHAT
     attrs = spans.one_call()
     assert attrs["gen_ai.request.model"] == "gpt-4o-mini"
@@ -97,11 +113,8 @@ async def test_sse_stream_read_line_by_line_is_untouched_and_priced(server, span
     expected = b"".join(
         f"data: {d if isinstance(d, str) else json.dumps(d)}\n\n".encode() for _, d in _stream_events()
     )
-    async with aiohttp.ClientSession() as session:
-        async with session.post(
-            server.url + "/sse/v1/chat/completions", json={**REQUEST, "stream": True}
-        ) as r:
-            received = b"".join([line async for line in r.content])
+    url = server.url + "/sse/v1/chat/completions"
+    received = await fetch("POST", url, lines=True, json={**REQUEST, "stream": True})
     assert received == expected
     attrs = spans.one_call()
     assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (10, 4)
@@ -111,17 +124,15 @@ async def test_sse_stream_read_line_by_line_is_untouched_and_priced(server, span
 
 @pytest.mark.parametrize("auto_decompress", [True, False])
 async def test_gzip_body_either_way(server, spans, auto_decompress):
-    async with aiohttp.ClientSession(auto_decompress=auto_decompress) as session:
-        async with session.post(server.url + "/gz/v1/chat/completions", json=REQUEST) as response:
-            raw = await response.read()
+    url = server.url + "/gz/v1/chat/completions"
+    raw = await fetch("POST", url, session={"auto_decompress": auto_decompress}, json=REQUEST)
     assert (raw if auto_decompress else gzip.decompress(raw)) == json.dumps(CHAT).encode()
     assert spans.one_call()["llmobserve.cost.usd"] == pytest.approx(CHAT_COST, abs=1e-12)
 
 
 async def test_malformed_body_reaches_the_app_and_the_span_says_so(server, spans):
-    async with aiohttp.ClientSession() as session:
-        async with session.post(server.url + "/bad/v1/chat/completions", json=REQUEST) as response:
-            assert await response.read() == b'{"id": "x", "usage": '
+    raw = await fetch("POST", server.url + "/bad/v1/chat/completions", json=REQUEST)
+    assert raw == b'{"id": "x", "usage": '
     attrs = spans.one_call()
     assert attrs["llmobserve.usage.status"] == "malformed JSON body"
     assert "llmobserve.cost.usd" not in attrs
@@ -130,13 +141,15 @@ async def test_malformed_body_reaches_the_app_and_the_span_says_so(server, spans
 async def test_unread_response_ends_its_span_when_freed(server, spans):
     async with aiohttp.ClientSession() as session:
         response = await session.post(
-            server.url + "/sse/v1/chat/completions", json={**REQUEST, "stream": True}
+            server.url + "/slow/v1/chat/completions", json={**REQUEST, "stream": True}
         )
         response.release()
         del response
         gc.collect()
     [call] = spans.provider_calls()
     assert call.attributes["llmobserve.usage.incomplete"] is True
+    assert "gen_ai.usage.input_tokens" not in call.attributes  # the usage event never came
+    assert call.status.is_ok  # the app letting go of a response is not a failed call
 
 
 async def test_connection_error_reaches_the_app_and_ends_the_span(spans):
@@ -156,8 +169,6 @@ async def test_connection_error_reaches_the_app_and_ends_the_span(spans):
 
 async def test_unbilled_route_on_a_provider_host_gets_no_span_and_no_headers(server, spans):
     with lo.customer("acme"):
-        async with aiohttp.ClientSession() as session:
-            async with session.get(server.url + "/v1/models") as response:
-                assert await response.json() == {"data": []}
+        assert json.loads(await fetch("GET", server.url + "/v1/models")) == {"data": []}
     assert spans.provider_calls() == []
     assert "baggage" not in server.requests[-1].headers

@@ -43,7 +43,7 @@ def _done(reader_id: int, *, complete: bool, error: BaseException | None = None)
         entry[0].finish(complete=complete, error=error)
 
 
-def _observed_reader_type(base: type) -> type:
+def _observed_reader_type(base: type, released: BaseException | None) -> type:
     class ObservedStreamReader(base):  # type: ignore[misc,valid-type]
         __slots__ = ()  # same layout as the base, so an instance's class can be swapped
 
@@ -62,7 +62,8 @@ def _observed_reader_type(base: type) -> type:
 
         def set_exception(self, exc: BaseException, *args: Any, **kwargs: Any) -> None:
             super().set_exception(exc, *args, **kwargs)
-            _done(id(self), complete=False, error=exc)
+            # The app releasing a response it did not read to the end is not a failed call.
+            _done(id(self), complete=False, error=None if exc is released else exc)
 
     return ObservedStreamReader
 
@@ -116,7 +117,11 @@ class AiohttpCapture:
         if registry is not None:
             self._registry, self._config = registry, config
         if self._reader_type is None:
-            self._reader_type = _observed_reader_type(streams.StreamReader)
+            # What `ClientResponse.release()` sets on an unread body (a private sentinel; None if renamed).
+            released = getattr(
+                importlib.import_module("aiohttp.client_reqrep"), "_CONNECTION_CLOSED_EXCEPTION", None
+            )
+            self._reader_type = _observed_reader_type(streams.StreamReader, released)
         cls = module.ClientSession
         if not self._outermost(cls):
             wrapt.wrap_function_wrapper(cls, "_request", self._wrap)
