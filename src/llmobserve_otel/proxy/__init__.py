@@ -39,7 +39,7 @@ Security: the proxy binds 127.0.0.1 by default; on any other interface it needs
 No open relay (403 above); no target may resolve to loopback, private, link-local or the proxy's
 own socket unless the operator named it (`--upstream`, `LLMOBSERVE_PROVIDER_HOSTS`) or passed
 `--allow-private`; redirects are passed to the client, never followed; bodies over
-`--max-body-bytes` get 413. Upstream timeout 504, unreachable upstream 502, both with a JSON body
+`--max-body-bytes` get 413. `--workers N` serves the port from N processes (SO_REUSEPORT). Upstream timeout 504, unreachable upstream 502, both with a JSON body
 `{"error": {"type": "llmobserve_proxy_error", "code": ..., "message": ...}}`; upstream errors
 pass through unchanged.
 """
