@@ -36,11 +36,6 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - 3.10
-    import tomli as tomllib
-
 _log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -158,6 +153,10 @@ def _load_file(path: Path, origin: str) -> list[UnitPrice]:
             raise PricingFileError(f"{path}: YAML price files need PyYAML (pip install pyyaml)") from None
         document = yaml.safe_load(path.read_text())
     else:
+        if sys.version_info >= (3, 11):  # imported here: the data loads on first use, not at start-up
+            import tomllib
+        else:  # pragma: no cover - 3.10
+            import tomli as tomllib
         document = tomllib.loads(path.read_text())
     if not isinstance(document, Mapping):
         raise PricingFileError(f"{path}: expected a table at the top")

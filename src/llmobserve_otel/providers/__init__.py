@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from types import ModuleType
@@ -90,30 +91,43 @@ class Registry:
 
     Exact entries (`api.openai.com`, `127.0.0.1:8001`) are dict lookups; patterns with `*`
     (`*.openai.azure.com`, `bedrock-runtime.*.amazonaws.com`) are tried after them, and the
-    answer for each host is cached (bounded), so the hot path stays one dict lookup.
+    answer for each host is cached (bounded), so the hot path stays one dict lookup. The provider
+    modules are imported at the first lookup, not at `observe()`: start-up stays fast.
     """
 
     _CACHE_MAX = 4096
 
     def __init__(self, extra_hosts: str | None = None) -> None:
-        self._hosts: dict[str, ProviderModule] = {}
+        self._extra = parse_host_mappings(extra_hosts or "")  # malformed entries are reported now
+        self._hosts: dict[str, ProviderModule] | None = None
         self._patterns: list[tuple[str, ProviderModule]] = []
         self._cache: dict[str, ProviderModule | None] = {}
-        for module in loaded().values():
-            for host in module.HOSTS:
-                self._add(host, module)
-        for host, provider in parse_host_mappings(extra_hosts or ""):
-            self._add(host, load(provider), first=True)
+        self._lock = threading.Lock()
+
+    def _build(self) -> dict[str, ProviderModule]:
+        with self._lock:
+            if self._hosts is None:
+                hosts: dict[str, ProviderModule] = {}
+                for module in loaded().values():
+                    for host in module.HOSTS:
+                        self._add(hosts, host, module)
+                for host, provider in self._extra:
+                    self._add(hosts, host, load(provider), first=True)
+                self._hosts = hosts
+            return self._hosts
 
     def add(self, host: str, provider: str) -> None:
         """Map `host[:port]` (or a `*` pattern) to provider id `provider`, as LLMOBSERVE_PROVIDER_HOSTS does."""
-        self._add(host, load(provider), first=True)
+        hosts = self._hosts if self._hosts is not None else self._build()
+        self._add(hosts, host, load(provider), first=True)
         self._cache.clear()
 
-    def _add(self, host: str, module: ProviderModule, first: bool = False) -> None:
+    def _add(
+        self, hosts: dict[str, ProviderModule], host: str, module: ProviderModule, first: bool = False
+    ) -> None:
         host = host.lower()
         if "*" not in host:
-            self._hosts[host] = module
+            hosts[host] = module
         elif first:  # user mappings win over built-in patterns
             self._patterns.insert(0, (host, module))
         else:
@@ -121,12 +135,13 @@ class Registry:
 
     def lookup(self, host: str, port: int | None = None) -> ProviderModule | None:
         """The provider serving `host[:port]`; an entry with the port wins over the bare host."""
+        hosts = self._hosts if self._hosts is not None else self._build()
         host = host.lower()
         if port is not None:
-            found = self._hosts.get(f"{host}:{port}")
+            found = hosts.get(f"{host}:{port}")
             if found is not None:
                 return found
-        found = self._hosts.get(host)
+        found = hosts.get(host)
         if found is not None or not self._patterns:
             return found
         try:
@@ -141,7 +156,8 @@ class Registry:
 
     def hosts(self) -> dict[str, str]:
         """host or pattern -> provider id, for display."""
-        entries = {host: module.NAME for host, module in self._hosts.items()}
+        hosts = self._hosts if self._hosts is not None else self._build()
+        entries = {host: module.NAME for host, module in hosts.items()}
         entries.update((pattern, module.NAME) for pattern, module in self._patterns)
         return dict(sorted(entries.items()))
 
