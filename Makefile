@@ -4,7 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install system-deps demo test lint format bench clean
+
+# Debian packages some tests drive: headless Chromium (the collector page) and a Redis server
+# (redis-py capture). Installed when missing and apt is usable; otherwise those tests skip and say why.
+SYSTEM_PACKAGES := chromium redis-server
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +21,15 @@ install: $(VENV)/.installed
 demo: install
 	$(PY) examples/run_demo.py
 
-test: install
+system-deps:
+	@missing=""; for pkg in $(SYSTEM_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+			|| echo "note: could not install$$missing; the tests that need them will skip"; \
+	fi
+
+test: install system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q -p no:cacheprovider
@@ -36,9 +48,3 @@ bench: install
 clean:
 	rm -rf $(VENV) .llmobserve build dist
 
-# Headless Chromium (Debian's package) for the collector page test, tests/dashboards/test_page.py.
-# Kept as its own rule: `test` gains it as a prerequisite here without touching the lines above.
-test: chromium
-chromium:
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "note: could not install chromium; the page test is skipped outside CI"
-.PHONY: chromium
