@@ -9,7 +9,7 @@ from llmobserve_otel.providers import PROVIDERS, Registry, load, loaded
 
 def test_every_loaded_module_names_its_own_provider_id() -> None:
     for provider, module in loaded().items():
-        assert module.NAME == provider
+        assert provider == module.NAME
         assert module.HOSTS, provider  # a pattern or a host, so the registry can claim it
 
 
