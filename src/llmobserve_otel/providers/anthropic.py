@@ -16,6 +16,8 @@ from llmobserve_otel.providers._types import Route, Usage
 
 NAME = "anthropic"
 HOSTS = ("api.anthropic.com",)
+TRANSPORTS = ("https",)
+SDK = "anthropic"
 
 MESSAGES = Route("chat")
 COUNT_TOKENS = "/messages/count_tokens"  # free; not a billable call
