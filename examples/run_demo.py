@@ -90,6 +90,10 @@ def main() -> int:
         for simulator in simulators:
             simulator.stop()
     print(f"\nstore: {STORE}  (llmobserve-otel report --clickhouse-url chdb://{STORE} --by provider)")
+    print(
+        f"dashboards: .venv/bin/llmobserve-otel collector --clickhouse-url chdb://{STORE}"
+        "  then open http://127.0.0.1:4318/"
+    )
     return 0
 
 
