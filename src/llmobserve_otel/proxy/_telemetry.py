@@ -21,14 +21,20 @@ from llmobserve_otel.processors.attribution import AttributionSpanProcessor
 SERVICE_NAME = "llmobserve-proxy"
 
 
+def _default_exporters() -> list[SpanExporter]:
+    """The exporters OTEL_TRACES_EXPORTER names, OTLP/HTTP with the proxy's own span encoder."""
+    from llmobserve_otel._observe import _exporters, _LazyOTLPExporter
+    from llmobserve_otel.proxy._otlp import OTLPSpanExporter
+
+    return [OTLPSpanExporter() if isinstance(e, _LazyOTLPExporter) else e for e in _exporters()]
+
+
 def tracer_provider(exporters: list[SpanExporter] | None = None) -> TracerProvider:
     """A TracerProvider for the proxy: attribution from baggage, batch export per exporter."""
-    from llmobserve_otel._observe import _exporters
-
     resource_attributes = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": SERVICE_NAME}
     provider = TracerProvider(resource=Resource.create(resource_attributes))
     provider.add_span_processor(AttributionSpanProcessor())
-    for exporter in exporters if exporters is not None else _exporters():
+    for exporter in exporters if exporters is not None else _default_exporters():
         provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider
 
