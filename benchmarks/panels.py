@@ -8,6 +8,11 @@ again with one customer chosen, and over the last 24 hours only. Median of 5 run
 
     .venv/bin/python benchmarks/panels.py --spans 1000000
     .venv/bin/python benchmarks/panels.py --spans 10000000
+    .venv/bin/python benchmarks/panels.py --spans 10000000 --store /tmp/panels-10m  # fill once, reuse
+
+With `--store DIR` the store is kept: a later run with the same DIR skips the fill (the span count
+must match) and only times the panels; `--rebuild` then refills the rollups from the cost table
+first (after a schema change added one, since views only fill on insert).
 
 Directional, not a CI threshold (see benchmarks/README.md).
 """
@@ -15,13 +20,14 @@ Directional, not a CI threshold (see benchmarks/README.md).
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 
 from queries import HOUR, SPAN_DAYS, T0, fill, timed
 
 from llmobserve_otel.dashboards import DASHBOARDS, QueryContext, panel_rows
-from llmobserve_otel.store import open_store
+from llmobserve_otel.store import open_store, rebuild_rollups
 
 TARGET_MS = 200
 
@@ -29,13 +35,26 @@ TARGET_MS = 200
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--spans", type=int, default=1_000_000)
+    parser.add_argument("--store", help="keep the store in this directory and reuse it when filled")
+    parser.add_argument("--rebuild", action="store_true", help="refill the rollups of a reused store")
     args = parser.parse_args()
 
-    root = tempfile.mkdtemp(prefix="llmobserve-panels-")
+    root = args.store or tempfile.mkdtemp(prefix="llmobserve-panels-")
+    reuse = args.store is not None and os.path.exists(os.path.join(root, "store"))
     client = open_store(f"chdb://{root}/store")
     try:
-        seconds = fill(client, args.spans)
-        print(f"filled {args.spans:,} spans in {seconds:.1f} s")
+        if reuse:
+            stored = client.query("SELECT count() FROM otel_traces").result_rows[0][0]
+            if stored != args.spans:
+                raise SystemExit(f"{root} holds {stored:,} spans, not {args.spans:,}")
+            print(f"reusing {root}: {stored:,} spans")
+            if args.rebuild:
+                rebuild_rollups(client)
+                client.command("OPTIMIZE TABLE llmobserve_costs_hourly FINAL")
+                print("rollups rebuilt")
+        else:
+            seconds = fill(client, args.spans)
+            print(f"filled {args.spans:,} spans in {seconds:.1f} s")
         trace = client.query(
             "SELECT trace_id FROM llmobserve_costs GROUP BY trace_id ORDER BY sum(cost_usd) DESC LIMIT 1"
         ).result_rows[0][0]
@@ -69,7 +88,8 @@ def main() -> None:
                 print(f"| {board.title} / {panel.title} | {cells} | {rows} | {met} |")
     finally:
         client.close()
-        shutil.rmtree(root, ignore_errors=True)
+        if args.store is None:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
