@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -95,6 +96,31 @@ class _LazyOTLPExporter:
             self._inner.shutdown()
 
 
+def _import_httpx_without_cli() -> None:
+    """Import httpx with its command-line client (`httpx.main`) loaded on first call instead.
+
+    The stock httpx instrumentation imports httpx even when the app only uses httpx2 (openai >= 3),
+    and `import httpx` loads its CLI (click, rich, pygments: ~40 ms) whenever those are installed.
+    """
+    if "httpx" in sys.modules or "httpx._main" in sys.modules:
+        return
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]  # makes `from ._main import main` fail
+    try:
+        import httpx
+    except ImportError:
+        return
+    finally:
+        if "httpx._main" in sys.modules and sys.modules["httpx._main"] is None:
+            del sys.modules["httpx._main"]
+
+    def main(*args: Any, **kwargs: Any) -> Any:
+        from httpx._main import main as cli
+
+        return cli(*args, **kwargs)
+
+    httpx.main = main
+
+
 def _instrument_stock(name: str) -> None:
     import importlib
 
@@ -103,6 +129,8 @@ def _instrument_stock(name: str) -> None:
         return
     module_name, _, cls_name = STOCK_INSTRUMENTORS[name].partition(":")
     with internal_errors(f"observe.instrument.{name}"):
+        if module_name == "opentelemetry.instrumentation.httpx":
+            _import_httpx_without_cli()
         instrumentor = getattr(importlib.import_module(module_name), cls_name)()
         if not instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.instrument()
