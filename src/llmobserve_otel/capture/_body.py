@@ -70,9 +70,11 @@ class BodyObserver:
             if self._decoder is not None:
                 chunk = self._decoder.decode(chunk)
             if self._sse is not None:
-                assert self._state is not None
-                for event, data in self._sse.decode(chunk):
-                    self._state.feed(event, data)
+                events = self._sse.decode(chunk)
+                if events:  # most chunks of a stream complete one event; some none
+                    state_feed = self._state.feed  # type: ignore[union-attr]
+                    for event, data in events:
+                        state_feed(event, data)
             elif self._buffer is not None:
                 if len(self._buffer) + len(chunk) > self._limit:
                     self.problem = f"body over {self._limit} bytes, not parsed"

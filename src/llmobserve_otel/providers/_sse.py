@@ -7,6 +7,7 @@ in the spirit of httpx's `_decoders.py`. Only `event` and `data` fields matter f
 from __future__ import annotations
 
 import codecs
+import re
 
 Event = tuple[str | None, str]
 
@@ -22,65 +23,44 @@ class SSEDecoder:
 
     def decode(self, chunk: bytes) -> list[Event]:
         """Return the events completed by `chunk`."""
-        self._buffer += self._text.decode(chunk)
-        return self._drain(final=False)
+        return self._drain(self._buffer + self._text.decode(chunk), final=False)
 
     def flush(self) -> list[Event]:
         """Return the event left over at end of stream, if it was complete but not blank-line terminated."""
-        self._buffer += self._text.decode(b"", final=True)
-        return self._drain(final=True)
+        return self._drain(self._buffer + self._text.decode(b"", final=True), final=True)
 
-    def _drain(self, *, final: bool) -> list[Event]:
-        events: list[Event] = []
-        buffer = self._buffer
-        start = 0
-        # Most servers end lines with LF only; then one find() per line is enough.
-        find_end = _line_end if "\r" in buffer else _lf_end
-        while True:
-            end = find_end(buffer, start)
-            if end is None:
-                break
-            line_end, next_start = end
-            if line_end == len(buffer) - 1 and buffer[line_end] == "\r" and not final:
-                break  # a lone CR at the end may be half of CRLF; wait for more
-            self._line(buffer[start:line_end], events)
-            start = next_start
-        self._buffer = buffer[start:]
+    def _drain(self, buffer: str, *, final: bool) -> list[Event]:
+        # Most servers end lines with LF only: one split() per chunk, then one pass over the lines
+        # with the event state in locals (this runs for every chunk of every stream).
+        if "\r" in buffer:
+            lines = _LINE_BREAK.split(buffer)
+            if buffer[-1] == "\r" and not final:
+                lines.pop()  # the "" after the lone CR at the end: it may be half of CRLF; wait for more
+                lines[-1] += "\r"
+        else:
+            lines = buffer.split("\n")
+        self._buffer = "" if final else lines.pop()  # the line not yet terminated
         if final:
-            if self._buffer:
-                self._line(self._buffer, events)
-                self._buffer = ""
-            self._line("", events)
+            lines.append("")  # end of stream dispatches the last event
+        events: list[Event] = []
+        event, data = self._event, self._data
+        for line in lines:
+            if not line:
+                if data:
+                    events.append((event, "\n".join(data)))
+                event, data = None, []
+            elif line.startswith("data: "):
+                data.append(line[6:])
+            elif line[0] != ":":
+                name, _, value = line.partition(":")
+                if value.startswith(" "):
+                    value = value[1:]
+                if name == "data":
+                    data.append(value)
+                elif name == "event":
+                    event = value
+        self._event, self._data = event, data
         return events
 
-    def _line(self, line: str, events: list[Event]) -> None:
-        if not line:
-            if self._data:
-                events.append((self._event, "\n".join(self._data)))
-            self._event, self._data = None, []
-            return
-        if line.startswith(":"):
-            return
-        name, _, value = line.partition(":")
-        if value.startswith(" "):
-            value = value[1:]
-        if name == "data":
-            self._data.append(value)
-        elif name == "event":
-            self._event = value
 
-
-def _lf_end(buffer: str, start: int) -> tuple[int, int] | None:
-    lf = buffer.find("\n", start)
-    return None if lf == -1 else (lf, lf + 1)
-
-
-def _line_end(buffer: str, start: int) -> tuple[int, int] | None:
-    """Index of the next line terminator at or after `start` and where the next line begins."""
-    lf = buffer.find("\n", start)
-    cr = buffer.find("\r", start)
-    if cr == -1 or (lf != -1 and lf < cr):
-        return None if lf == -1 else (lf, lf + 1)
-    if cr + 1 < len(buffer) and buffer[cr + 1] == "\n":
-        return cr, cr + 2
-    return cr, cr + 1
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
