@@ -7,13 +7,15 @@ costs it covers (c1 ... c9 below), so a panel that errors, double counts or lose
 from __future__ import annotations
 
 import datetime as dt
+import struct
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from seed import FROM_MS, TO_MS, trace_id
+from seed import FROM_MS, H0, MIN, TO_MS, Call, call_row, trace_id
 
 from llmobserve_otel.dashboards import DASHBOARDS, QueryContext, dashboard, panel_rows
+from llmobserve_otel.store import insert_spans
 
 D = Decimal
 # The seeded costs, by call (see seed.py for the token x price arithmetic of each).
@@ -156,21 +158,66 @@ def test_cost_per_call(store: Any) -> None:
     assert rows[0][0] == pytest.approx(float(TOTAL / 9), rel=1e-12)
 
 
+def _float32(value: Decimal) -> float:
+    """ClickHouse's t-digest keeps its centroid means as Float32."""
+    return struct.unpack("f", struct.pack("f", float(value)))[0]
+
+
 def test_agent_runs_average_and_p95(store: Any) -> None:
     columns, rows = run(store, AGENTS, "agent_runs")
     assert columns == ["agent", "runs", "avg_cost", "p95_cost", "cost"]
-    support_runs = sorted([c1 + c2 + c3, c4 + c5, c9])  # t1, t2, t5
-    # Inclusive (linear) percentile: position 0.95 * (3 - 1) = 1.9 between the 2nd and 3rd run.
-    p95 = support_runs[1] + D("0.9") * (support_runs[2] - support_runs[1])
-    assert p95 == D("0.01758")
+    support_runs = sorted([c1 + c2 + c3, c4 + c5, c9])  # t1, t2, t5, each within one hour
+    assert support_runs == [D("0.00225"), D("0.0102"), D("0.0184")]
+    # p95 is ClickHouse's quantileTDigest over the run costs (merged from the hourly states): with
+    # this few runs each is its own centroid of weight 1, centred at positions 0.5, 1.5, 2.5; the
+    # target position 0.95 * 3 = 2.85 lies past the last centre, so the p95 is the largest run's
+    # cost (as Float32). One run (research): that run.
+    p95 = _float32(support_runs[-1])
     research = c6 + c7
     expected = [
-        ("agent:research", 1, float(research), float(research), float(research)),
-        ("agent:support", 3, float(sum(support_runs) / 3), float(p95), float(sum(support_runs))),
+        ("agent:research", 1, float(research), _float32(research), float(research)),
+        ("agent:support", 3, float(sum(support_runs) / 3), p95, float(sum(support_runs))),
     ]
     assert [r[:2] for r in rows] == [e[:2] for e in expected]
     for row, want in zip(rows, expected, strict=True):
         assert row[2:] == pytest.approx(want[2:], rel=1e-12)
+
+
+def test_a_run_counts_once_in_each_hour_it_spends_in(store: Any) -> None:
+    # On 2 Jan, away from every other test's range. Run t6 (support) makes calls at 16:58 (first
+    # insert), 16:59 and 17:01 (second insert); run t7 one call at 16:30 (second insert). The second
+    # insert must recompute 16:00 from all its runs, not from the inserted block alone.
+    def call(trace: str, span: str, minute: int, model: str, tokens: tuple[int, int], cost: str) -> Call:
+        return Call(trace, span, "", 30 * 60 + minute, "acme", "support", "openai", model,
+                    "agent:support/step:draft", *tokens, D(cost))  # fmt: skip
+
+    x1 = call("t6", "x1", 58, "gpt-4o", (1000, 200), "0.0045")  # 1000*2.5e-6 + 200*10e-6
+    x2 = call("t6", "x2", 59, "gpt-4o-mini", (4000, 1000), "0.0012")  # 4000*0.15e-6 + 1000*0.6e-6
+    x3 = call("t6", "x3", 61, "gpt-4o", (2000, 400), "0.009")  # 2000*2.5e-6 + 400*10e-6
+    x4 = call("t7", "x4", 30, "gpt-4o", (500, 100), "0.00225")  # 500*2.5e-6 + 100*10e-6
+    insert_spans(store, [call_row(x1)])
+    insert_spans(store, [call_row(x) for x in (x2, x3, x4)])
+    sixteen = H0 + 30 * 60 * MIN
+    board = dashboard(AGENTS).panel("agent_runs")
+
+    def runs(hours: int) -> list[tuple[Any, ...]]:
+        context = QueryContext(
+            sixteen // 1_000_000, (sixteen + hours * 60 * MIN) // 1_000_000 - 1, 3_600_000, ALL
+        )
+        return panel_rows(store, board, context)[1]
+
+    t6_16, t7 = x1.cost + x2.cost, x4.cost  # 16:00-16:59: two runs, t6 whole for that hour
+    (row,) = runs(1)
+    assert row[:2] == ("agent:support", 2)
+    assert row[2:] == pytest.approx(
+        (float((t6_16 + t7) / 2), _float32(max(t6_16, t7)), float(t6_16 + t7)), rel=1e-12
+    )
+    # 16:00-17:59: t6 also counts in 17:00 with its 17:01 call, so three runs; the t-digest's
+    # p95 of three singletons is the largest (see above): t6's 17:00 part (0.009 > 0.0057).
+    (row,) = runs(2)
+    assert row[:2] == ("agent:support", 3)
+    total = t6_16 + t7 + x3.cost
+    assert row[2:] == pytest.approx((float(total / 3), _float32(x3.cost), float(total)), rel=1e-12)
 
 
 def test_trace_panel_has_the_plugin_trace_columns(store: Any) -> None:

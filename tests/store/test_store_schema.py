@@ -73,8 +73,11 @@ def test_schema_creation_is_idempotent(store: Any) -> None:
         "llmobserve_costs_hourly",
         "llmobserve_costs_hourly_mv",
         "llmobserve_costs_mv",
+        "llmobserve_costs_run_hours",
+        "llmobserve_costs_run_hours_mv",
         "llmobserve_costs_runs",
         "llmobserve_costs_runs_mv",
+        "llmobserve_costs_runs_read",
         "llmobserve_costs_traces",
         "llmobserve_costs_traces_mv",
         "otel_traces",
@@ -97,6 +100,7 @@ def test_cluster_variant_replicates_and_distributes() -> None:
         "llmobserve_costs_hourly",
         "llmobserve_costs_traces",
         "llmobserve_costs_runs",
+        "llmobserve_costs_run_hours",
     )
     for table in tables:
         assert f"CREATE TABLE IF NOT EXISTS `obs`.`{table}_local` ON CLUSTER `prod`" in text

@@ -18,7 +18,21 @@ llmobserve_costs_traces_mv     ... filled from llmobserve_costs
 llmobserve_costs_runs          hour x customer x service x agent x run (trace id hash) rollup, for
                                the cost per agent run (average, p95) without scanning every call ...
 llmobserve_costs_runs_mv       ... filled from llmobserve_costs
+llmobserve_costs_runs_read     plain view of llmobserve_costs_runs, so a view triggered by that table
+                               can read all of it (the trigger table itself names the inserted block)
+llmobserve_costs_run_hours     hour x customer x service x agent: runs, their cost and a t-digest of
+                               run costs (ReplacingMergeTree on a version) ...
+llmobserve_costs_run_hours_mv  ... recomputed from llmobserve_costs_runs for every group an insert
+                               touches, so avg / p95 per run read a few states instead of every run
 ```
+
+Run hours. A run's calls can arrive in several inserts (an exporter's batches), so a quantile state
+built from one inserted block would see partial runs. The run-hours view instead recomputes, for
+each (hour, customer, service, agent) that an insert into `llmobserve_costs_runs` touches, the
+whole group from that table (which already holds the block) and writes it with a newer version;
+`FINAL` keeps the newest. The cost: each insert re-reads the runs of the hours it touches (about
+15k rows an hour at 10M spans a week). A run is counted per hour: one that crosses an hour boundary
+counts once in each hour, with the part of its cost made in that hour.
 
 Duplicates. An OTLP retry re-sends spans that may already be stored. `llmobserve_costs` is a
 ReplacingMergeTree whose sorting key ends with (trace_id, span_id), so any number of copies of a
@@ -48,10 +62,13 @@ from llmobserve_otel import semconv as sc
 
 __all__ = (
     "COSTS_HOURLY_TABLE",
+    "COSTS_RUNS_READ_VIEW",
     "COSTS_RUNS_TABLE",
+    "COSTS_RUN_HOURS_TABLE",
     "COSTS_TABLE",
     "COSTS_TRACES_TABLE",
     "ROLLUPS",
+    "RUN_COST_QUANTILE",
     "TRACES_INSERT_COLUMNS",
     "TRACES_INSERT_TYPES",
     "TRACES_TABLE",
@@ -67,6 +84,8 @@ COSTS_TABLE = "llmobserve_costs"
 COSTS_HOURLY_TABLE = "llmobserve_costs_hourly"
 COSTS_TRACES_TABLE = "llmobserve_costs_traces"
 COSTS_RUNS_TABLE = "llmobserve_costs_runs"
+COSTS_RUNS_READ_VIEW = "llmobserve_costs_runs_read"
+COSTS_RUN_HOURS_TABLE = "llmobserve_costs_run_hours"
 
 # The contrib exporter's insert column list (internal/sqltemplates/traces_insert.sql), in order.
 TRACES_INSERT_COLUMNS: tuple[str, ...] = (
@@ -165,11 +184,11 @@ class _Names:
     def q(self, table: str) -> str:
         return f"{self.db}.{ident(table)}"
 
-    def engine(self, kind: str) -> str:
-        """`kind` is MergeTree, AggregatingMergeTree or ReplacingMergeTree."""
+    def engine(self, kind: str, *args: str) -> str:
+        """`kind` is MergeTree, AggregatingMergeTree or ReplacingMergeTree; `args` its parameters."""
         if self.options.cluster:
-            return f"Replicated{kind}({_REPLICA_PATH})"
-        return f"{kind}()"
+            return f"Replicated{kind}({', '.join((_REPLICA_PATH, *args))})"
+        return f"{kind}({', '.join(args)})"
 
     def ttl(self, column_expr: str) -> str:
         if self.options.ttl_days <= 0:
@@ -478,6 +497,67 @@ TO {n.q(n.local(COSTS_RUNS_TABLE))}
 AS {_runs_select(n, "")}"""
 
 
+# The run-hours states: hour x customer x service x agent (the panel's filters), one row per version.
+_RUN_HOURS_KEYS = "hour, customer, service, agent"
+RUN_COST_QUANTILE = 0.95
+
+
+def _runs_read_view(n: _Names) -> str:
+    return f"""CREATE VIEW IF NOT EXISTS {n.q(COSTS_RUNS_READ_VIEW)}{n.on_cluster}
+AS SELECT * FROM {n.q(n.local(COSTS_RUNS_TABLE))}"""
+
+
+def _run_hours_table(n: _Names) -> str:
+    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(COSTS_RUN_HOURS_TABLE))}{n.on_cluster} (
+    hour DateTime('UTC') CODEC(Delta(4), ZSTD(1)),
+    customer LowCardinality(String),
+    service LowCardinality(String),
+    agent LowCardinality(String),
+    run_count UInt64,
+    cost_usd Decimal(38, 12),
+    run_cost_p95 AggregateFunction(quantileTDigest({RUN_COST_QUANTILE}), Float64),
+    version DateTime64(6, 'UTC')
+) ENGINE = {n.engine("ReplacingMergeTree", "version")}
+PARTITION BY toYYYYMM(hour)
+ORDER BY ({_RUN_HOURS_KEYS})
+{n.ttl("hour")}
+SETTINGS index_granularity = 8192"""
+
+
+def _run_hours_select(runs: str, where: str) -> str:
+    """Every run of the groups `where` keeps, totalled, then one state row per group."""
+    return f"""SELECT
+    {_RUN_HOURS_KEYS},
+    toUInt64(count()) AS run_count,
+    sum(run_cost) AS cost_usd,
+    quantileTDigestState({RUN_COST_QUANTILE})(toFloat64(run_cost)) AS run_cost_p95,
+    now64(6, 'UTC') AS version
+FROM (
+    SELECT {_RUN_HOURS_KEYS}, run, sum(cost_usd) AS run_cost
+    FROM {runs}{where}
+    GROUP BY {_RUN_HOURS_KEYS}, run
+)
+GROUP BY {_RUN_HOURS_KEYS}"""
+
+
+def _run_hours_view(n: _Names) -> str:
+    # Triggered by inserts into the runs rollup: every reference to that table here is the inserted
+    # block, so the block only says which groups to recompute; the read view supplies their rows
+    # (the block's included: the rollup commits before its views run). The join keeps the first
+    # table in FROM the trigger.
+    block = n.q(n.local(COSTS_RUNS_TABLE))
+    where = f"\n    WHERE ({_RUN_HOURS_KEYS}) IN (SELECT {_RUN_HOURS_KEYS} FROM {block})"
+    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(COSTS_RUN_HOURS_TABLE + "_mv")}{n.on_cluster}
+TO {n.q(n.local(COSTS_RUN_HOURS_TABLE))}
+AS SELECT touched.hour AS hour, touched.customer AS customer, touched.service AS service,
+    touched.agent AS agent, totals.run_count AS run_count, totals.cost_usd AS cost_usd,
+    totals.run_cost_p95 AS run_cost_p95, totals.version AS version
+FROM (SELECT DISTINCT {_RUN_HOURS_KEYS} FROM {block}) AS touched
+INNER JOIN (
+{_run_hours_select(n.q(COSTS_RUNS_READ_VIEW), where)}
+) AS totals USING ({_RUN_HOURS_KEYS})"""
+
+
 def rebuild_rollup_statements(options: SchemaOptions | None = None) -> list[str]:
     """Statements that refill every rollup from `llmobserve_costs FINAL` (single node).
 
@@ -492,7 +572,12 @@ def rebuild_rollup_statements(options: SchemaOptions | None = None) -> list[str]
         statements.append(f"TRUNCATE TABLE {n.q(table)}")
         statements.append(f"INSERT INTO {n.q(table)}\n{_rollup_select(n, table, ' FINAL')}")
     statements.append(f"TRUNCATE TABLE {n.q(COSTS_RUNS_TABLE)}")
+    # Its view recomputes the run hours on this insert; refilled from scratch all the same.
     statements.append(f"INSERT INTO {n.q(COSTS_RUNS_TABLE)}\n{_runs_select(n, ' FINAL')}")
+    statements.append(f"TRUNCATE TABLE {n.q(COSTS_RUN_HOURS_TABLE)}")
+    statements.append(
+        f"INSERT INTO {n.q(COSTS_RUN_HOURS_TABLE)}\n{_run_hours_select(n.q(COSTS_RUNS_TABLE), '')}"
+    )
     return statements
 
 
@@ -524,6 +609,12 @@ def schema_statements(options: SchemaOptions | None = None) -> list[str]:
     if cluster:
         statements.append(n.distributed(COSTS_RUNS_TABLE, "rand()"))
     statements.append(_runs_view(n))
+    # The run-hours states (dashboards), after the runs rollup they are computed from.
+    statements.append(_runs_read_view(n))
+    statements.append(_run_hours_table(n))
+    if cluster:
+        statements.append(n.distributed(COSTS_RUN_HOURS_TABLE, "rand()"))
+    statements.append(_run_hours_view(n))
     statements.append(_costs_view(n))
     return [_tidy(s) for s in statements]
 
