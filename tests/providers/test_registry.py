@@ -24,7 +24,11 @@ def test_patterns_match_subdomains_and_cache_the_answer() -> None:
     assert registry.lookup("EU.GW.INTERNAL") is load("openai")
     assert registry.lookup("gw.internal") is None  # `*.` needs a subdomain
     assert registry.lookup("eu.gw.internal.evil.com") is None
-    assert registry._cache == {"eu.gw.internal": load("openai"), "gw.internal": None, "eu.gw.internal.evil.com": None}
+    assert registry._cache == {
+        "eu.gw.internal": load("openai"),
+        "gw.internal": None,
+        "eu.gw.internal.evil.com": None,
+    }
 
 
 def test_exact_host_with_port_wins_over_pattern() -> None:
