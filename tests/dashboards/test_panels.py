@@ -183,6 +183,26 @@ def test_agent_runs_average_and_p95(store: Any) -> None:
         assert row[2:] == pytest.approx(want[2:], rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("variables", "support_runs"),
+    [
+        ({"customer": ["acme"]}, [c9, c1 + c2 + c3]),  # t5, t1
+        ({"customer": ["globex"]}, [c4 + c5]),  # t2
+        ({"service": ["support"], "customer": ["acme", "globex"]}, [c9, c4 + c5, c1 + c2 + c3]),
+    ],
+)
+def test_agent_runs_filtered(store: Any, variables: dict[str, Any], support_runs: list[Decimal]) -> None:
+    rows = {r[0]: r[1:] for r in run(store, AGENTS, "agent_runs", **variables)[1]}
+    total = sum(support_runs, D(0))
+    # t-digest of n singletons at 0.5 ... n - 0.5: 0.95 * n lies past the last for n <= 10: the largest.
+    assert rows["agent:support"][0] == len(support_runs)
+    assert rows["agent:support"][1:] == pytest.approx(
+        (float(total / len(support_runs)), _float32(max(support_runs)), float(total)), rel=1e-12
+    )
+    # The research agent ran for acme only (t3), and under the research service.
+    assert ("agent:research" in rows) == (variables.get("customer") == ["acme"])
+
+
 def test_a_run_counts_once_in_each_hour_it_spends_in(store: Any) -> None:
     # On 2 Jan, away from every other test's range. Run t6 (support) makes calls at 16:58 (first
     # insert), 16:59 and 17:01 (second insert); run t7 one call at 16:30 (second insert). The second

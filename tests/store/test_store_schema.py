@@ -70,6 +70,8 @@ def test_schema_creation_is_idempotent(store: Any) -> None:
     tables = [r[0] for r in store.query("SHOW TABLES").result_rows]
     assert tables == [
         "llmobserve_costs",
+        "llmobserve_costs_agent_hours",
+        "llmobserve_costs_agent_hours_mv",
         "llmobserve_costs_hourly",
         "llmobserve_costs_hourly_mv",
         "llmobserve_costs_mv",
@@ -101,6 +103,7 @@ def test_cluster_variant_replicates_and_distributes() -> None:
         "llmobserve_costs_traces",
         "llmobserve_costs_runs",
         "llmobserve_costs_run_hours",
+        "llmobserve_costs_agent_hours",
     )
     for table in tables:
         assert f"CREATE TABLE IF NOT EXISTS `obs`.`{table}_local` ON CLUSTER `prod`" in text

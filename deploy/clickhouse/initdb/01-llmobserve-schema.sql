@@ -205,10 +205,22 @@ PARTITION BY toYYYYMM(hour)
 ORDER BY (hour, customer, service, agent)
 SETTINGS index_granularity = 8192;
 
+CREATE TABLE IF NOT EXISTS `otel`.`llmobserve_costs_agent_hours` (
+    hour DateTime('UTC') CODEC(Delta(4), ZSTD(1)),
+    agent LowCardinality(String),
+    run_count UInt64,
+    cost_usd Decimal(38, 12),
+    run_cost_p95 AggregateFunction(quantileTDigest(0.95), Float64),
+    version DateTime64(6, 'UTC')
+) ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(hour)
+ORDER BY (hour, agent)
+SETTINGS index_granularity = 8192;
+
 CREATE MATERIALIZED VIEW IF NOT EXISTS `otel`.`llmobserve_costs_run_hours_mv`
 TO `otel`.`llmobserve_costs_run_hours`
-AS SELECT touched.hour AS hour, touched.customer AS customer, touched.service AS service,
-    touched.agent AS agent, totals.run_count AS run_count, totals.cost_usd AS cost_usd,
+AS SELECT touched.hour AS hour, touched.customer AS customer, touched.service AS service, touched.agent AS agent,
+    totals.run_count AS run_count, totals.cost_usd AS cost_usd,
     totals.run_cost_p95 AS run_cost_p95, totals.version AS version
 FROM (SELECT DISTINCT hour, customer, service, agent FROM `otel`.`llmobserve_costs_runs`) AS touched
 INNER JOIN (
@@ -226,6 +238,28 @@ FROM (
 )
 GROUP BY hour, customer, service, agent
 ) AS totals USING (hour, customer, service, agent);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `otel`.`llmobserve_costs_agent_hours_mv`
+TO `otel`.`llmobserve_costs_agent_hours`
+AS SELECT touched.hour AS hour, touched.agent AS agent,
+    totals.run_count AS run_count, totals.cost_usd AS cost_usd,
+    totals.run_cost_p95 AS run_cost_p95, totals.version AS version
+FROM (SELECT DISTINCT hour, agent FROM `otel`.`llmobserve_costs_runs`) AS touched
+INNER JOIN (
+SELECT
+    hour, agent,
+    toUInt64(count()) AS run_count,
+    sum(run_cost) AS cost_usd,
+    quantileTDigestState(0.95)(toFloat64(run_cost)) AS run_cost_p95,
+    now64(6, 'UTC') AS version
+FROM (
+    SELECT hour, agent, run, sum(cost_usd) AS run_cost
+    FROM `otel`.`llmobserve_costs_runs_read`
+    WHERE (hour, agent) IN (SELECT hour, agent FROM `otel`.`llmobserve_costs_runs`)
+    GROUP BY hour, agent, run
+)
+GROUP BY hour, agent
+) AS totals USING (hour, agent);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS `otel`.`llmobserve_costs_mv`
 TO `otel`.`llmobserve_costs`

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from llmobserve_otel.dashboards._model import ALL, Dashboard, Panel, Variable
 from llmobserve_otel.store._schema import (
+    COSTS_AGENT_HOURS_TABLE,
     COSTS_HOURLY_TABLE,
     COSTS_RUN_HOURS_TABLE,
     COSTS_TABLE,
@@ -243,6 +244,9 @@ CUSTOMERS = Dashboard(
     ),
 )
 
+# Both filters of the agent-run panel on All: the per-agent states answer it.
+_UNFILTERED_RUNS = " AND ".join(f"'{ALL}' IN (${{{name}:sqlstring}})" for name in ("service", "customer"))
+
 # Every prefix of a call's section path is a node that the call's cost rolls up into.
 _NODES = "arrayMap(i -> arrayStringConcat(arraySlice(parts, 1, i), '/'), range(1, length(parts) + 1))"
 
@@ -278,14 +282,22 @@ AGENTS = Dashboard(
         Panel(
             key="agent_runs",
             title="Cost per agent run",
-            # Merges the run-hours states (a few per agent and hour) instead of totalling every run
-            # in the range: 2.5M runs a week at 10M spans took 150-650 ms even on one 64-bit key.
+            # Merges hourly states instead of totalling every run in the range (2.5M runs a week at
+            # 10M spans took 150-650 ms even grouped on one 64-bit key): per hour x agent when the
+            # service and customer filters are on All, else per hour x customer x service x agent.
             sql=(
                 "SELECT agent, sum(run_count) AS runs,\n"
                 "  toFloat64(sum(cost_usd)) / sum(run_count) AS avg_cost,\n"
                 f"  quantileTDigestMerge({RUN_COST_QUANTILE})(run_cost_p95) AS p95_cost,\n"
                 "  toFloat64(sum(cost_usd)) AS cost\n"
-                f"FROM {COSTS_RUN_HOURS_TABLE} FINAL\nWHERE {_HOURS}\n  AND {_filters('service', 'customer')}\n"
+                "FROM (\n"
+                "  SELECT agent, run_count, cost_usd, run_cost_p95\n"
+                f"  FROM {COSTS_AGENT_HOURS_TABLE} FINAL\n  WHERE {_HOURS}\n    AND {_UNFILTERED_RUNS}\n"
+                "  UNION ALL\n"
+                "  SELECT agent, run_count, cost_usd, run_cost_p95\n"
+                f"  FROM {COSTS_RUN_HOURS_TABLE} FINAL\n  WHERE {_HOURS}\n    AND NOT ({_UNFILTERED_RUNS})\n"
+                f"    AND {_filters('service', 'customer')}\n"
+                ")\n"
                 "GROUP BY agent\nORDER BY cost DESC, agent"
             ),
             viz="table",

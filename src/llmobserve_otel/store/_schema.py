@@ -24,6 +24,8 @@ llmobserve_costs_run_hours     hour x customer x service x agent: runs, their co
                                run costs (ReplacingMergeTree on a version) ...
 llmobserve_costs_run_hours_mv  ... recomputed from llmobserve_costs_runs for every group an insert
                                touches, so avg / p95 per run read a few states instead of every run
+llmobserve_costs_agent_hours   the same per hour x agent only (every customer and service) ...
+llmobserve_costs_agent_hours_mv  ... and its view
 ```
 
 Run hours. A run's calls can arrive in several inserts (an exporter's batches), so a quantile state
@@ -61,6 +63,7 @@ from dataclasses import dataclass
 from llmobserve_otel import semconv as sc
 
 __all__ = (
+    "COSTS_AGENT_HOURS_TABLE",
     "COSTS_HOURLY_TABLE",
     "COSTS_RUNS_READ_VIEW",
     "COSTS_RUNS_TABLE",
@@ -69,6 +72,7 @@ __all__ = (
     "COSTS_TRACES_TABLE",
     "ROLLUPS",
     "RUN_COST_QUANTILE",
+    "RUN_HOURS",
     "TRACES_INSERT_COLUMNS",
     "TRACES_INSERT_TYPES",
     "TRACES_TABLE",
@@ -86,6 +90,7 @@ COSTS_TRACES_TABLE = "llmobserve_costs_traces"
 COSTS_RUNS_TABLE = "llmobserve_costs_runs"
 COSTS_RUNS_READ_VIEW = "llmobserve_costs_runs_read"
 COSTS_RUN_HOURS_TABLE = "llmobserve_costs_run_hours"
+COSTS_AGENT_HOURS_TABLE = "llmobserve_costs_agent_hours"
 
 # The contrib exporter's insert column list (internal/sqltemplates/traces_insert.sql), in order.
 TRACES_INSERT_COLUMNS: tuple[str, ...] = (
@@ -497,8 +502,13 @@ TO {n.q(n.local(COSTS_RUNS_TABLE))}
 AS {_runs_select(n, "")}"""
 
 
-# The run-hours states: hour x customer x service x agent (the panel's filters), one row per version.
-_RUN_HOURS_KEYS = "hour, customer, service, agent"
+# Run-hours state tables -> their dimensions besides the hour. The fine one serves the customer and
+# service filters; the coarse one the unfiltered panel, whose states then hold thousands of runs
+# each, which the t-digest compresses (merging 25k small uncompressed states cost ~100 ms).
+RUN_HOURS: dict[str, tuple[str, ...]] = {
+    COSTS_RUN_HOURS_TABLE: ("customer", "service", "agent"),
+    COSTS_AGENT_HOURS_TABLE: ("agent",),
+}
 RUN_COST_QUANTILE = 0.95
 
 
@@ -507,55 +517,58 @@ def _runs_read_view(n: _Names) -> str:
 AS SELECT * FROM {n.q(n.local(COSTS_RUNS_TABLE))}"""
 
 
-def _run_hours_table(n: _Names) -> str:
-    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(COSTS_RUN_HOURS_TABLE))}{n.on_cluster} (
+def _run_hours_table(n: _Names, table: str) -> str:
+    dims = RUN_HOURS[table]
+    columns = "".join(f"    {d} LowCardinality(String),\n" for d in dims)
+    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(table))}{n.on_cluster} (
     hour DateTime('UTC') CODEC(Delta(4), ZSTD(1)),
-    customer LowCardinality(String),
-    service LowCardinality(String),
-    agent LowCardinality(String),
-    run_count UInt64,
+{columns}    run_count UInt64,
     cost_usd Decimal(38, 12),
     run_cost_p95 AggregateFunction(quantileTDigest({RUN_COST_QUANTILE}), Float64),
     version DateTime64(6, 'UTC')
 ) ENGINE = {n.engine("ReplacingMergeTree", "version")}
 PARTITION BY toYYYYMM(hour)
-ORDER BY ({_RUN_HOURS_KEYS})
+ORDER BY (hour, {", ".join(dims)})
 {n.ttl("hour")}
 SETTINGS index_granularity = 8192"""
 
 
-def _run_hours_select(runs: str, where: str) -> str:
+def _run_hours_select(table: str, runs: str, where: str) -> str:
     """Every run of the groups `where` keeps, totalled, then one state row per group."""
+    keys = ", ".join(("hour", *RUN_HOURS[table]))
     return f"""SELECT
-    {_RUN_HOURS_KEYS},
+    {keys},
     toUInt64(count()) AS run_count,
     sum(run_cost) AS cost_usd,
     quantileTDigestState({RUN_COST_QUANTILE})(toFloat64(run_cost)) AS run_cost_p95,
     now64(6, 'UTC') AS version
 FROM (
-    SELECT {_RUN_HOURS_KEYS}, run, sum(cost_usd) AS run_cost
+    SELECT {keys}, run, sum(cost_usd) AS run_cost
     FROM {runs}{where}
-    GROUP BY {_RUN_HOURS_KEYS}, run
+    GROUP BY {keys}, run
 )
-GROUP BY {_RUN_HOURS_KEYS}"""
+GROUP BY {keys}"""
 
 
-def _run_hours_view(n: _Names) -> str:
+def _run_hours_view(n: _Names, table: str) -> str:
     # Triggered by inserts into the runs rollup: every reference to that table here is the inserted
     # block, so the block only says which groups to recompute; the read view supplies their rows
     # (the block's included: the rollup commits before its views run). The join keeps the first
     # table in FROM the trigger.
     block = n.q(n.local(COSTS_RUNS_TABLE))
-    where = f"\n    WHERE ({_RUN_HOURS_KEYS}) IN (SELECT {_RUN_HOURS_KEYS} FROM {block})"
-    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(COSTS_RUN_HOURS_TABLE + "_mv")}{n.on_cluster}
-TO {n.q(n.local(COSTS_RUN_HOURS_TABLE))}
-AS SELECT touched.hour AS hour, touched.customer AS customer, touched.service AS service,
-    touched.agent AS agent, totals.run_count AS run_count, totals.cost_usd AS cost_usd,
+    dims = ("hour", *RUN_HOURS[table])
+    keys = ", ".join(dims)
+    where = f"\n    WHERE ({keys}) IN (SELECT {keys} FROM {block})"
+    touched = ", ".join(f"touched.{d} AS {d}" for d in dims)
+    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(table + "_mv")}{n.on_cluster}
+TO {n.q(n.local(table))}
+AS SELECT {touched},
+    totals.run_count AS run_count, totals.cost_usd AS cost_usd,
     totals.run_cost_p95 AS run_cost_p95, totals.version AS version
-FROM (SELECT DISTINCT {_RUN_HOURS_KEYS} FROM {block}) AS touched
+FROM (SELECT DISTINCT {keys} FROM {block}) AS touched
 INNER JOIN (
-{_run_hours_select(n.q(COSTS_RUNS_READ_VIEW), where)}
-) AS totals USING ({_RUN_HOURS_KEYS})"""
+{_run_hours_select(table, n.q(COSTS_RUNS_READ_VIEW), where)}
+) AS totals USING ({keys})"""
 
 
 def rebuild_rollup_statements(options: SchemaOptions | None = None) -> list[str]:
@@ -574,10 +587,9 @@ def rebuild_rollup_statements(options: SchemaOptions | None = None) -> list[str]
     statements.append(f"TRUNCATE TABLE {n.q(COSTS_RUNS_TABLE)}")
     # Its view recomputes the run hours on this insert; refilled from scratch all the same.
     statements.append(f"INSERT INTO {n.q(COSTS_RUNS_TABLE)}\n{_runs_select(n, ' FINAL')}")
-    statements.append(f"TRUNCATE TABLE {n.q(COSTS_RUN_HOURS_TABLE)}")
-    statements.append(
-        f"INSERT INTO {n.q(COSTS_RUN_HOURS_TABLE)}\n{_run_hours_select(n.q(COSTS_RUNS_TABLE), '')}"
-    )
+    for table in RUN_HOURS:
+        statements.append(f"TRUNCATE TABLE {n.q(table)}")
+        statements.append(f"INSERT INTO {n.q(table)}\n{_run_hours_select(table, n.q(COSTS_RUNS_TABLE), '')}")
     return statements
 
 
@@ -611,10 +623,11 @@ def schema_statements(options: SchemaOptions | None = None) -> list[str]:
     statements.append(_runs_view(n))
     # The run-hours states (dashboards), after the runs rollup they are computed from.
     statements.append(_runs_read_view(n))
-    statements.append(_run_hours_table(n))
-    if cluster:
-        statements.append(n.distributed(COSTS_RUN_HOURS_TABLE, "rand()"))
-    statements.append(_run_hours_view(n))
+    for table in RUN_HOURS:
+        statements.append(_run_hours_table(n, table))
+        if cluster:
+            statements.append(n.distributed(table, "rand()"))
+    statements.extend(_run_hours_view(n, table) for table in RUN_HOURS)
     statements.append(_costs_view(n))
     return [_tidy(s) for s in statements]
 
