@@ -176,8 +176,13 @@ def _wait_port(port: int, timeout: float = 20) -> None:
     raise RuntimeError(f"nothing listening on {port}")
 
 
+NICE: list[str] = []
+"""`nice -n N` before every process of the run when --nice is given."""
+
+
 def _pin(cpu: int) -> list[str]:
-    return ["taskset", "-c", str(cpu)] if shutil.which("taskset") and (os.cpu_count() or 1) >= 2 else []
+    pin = ["taskset", "-c", str(cpu)] if shutil.which("taskset") and (os.cpu_count() or 1) >= 2 else []
+    return [*NICE, *pin]
 
 
 _LUA = """
@@ -197,9 +202,44 @@ end
 """
 
 
-def wrk(url: str, connections: int, seconds: float, script: str, think_ms: int = 0) -> dict[str, float]:
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (the proxy's `--workers` processes)."""
+    pids, i = [pid], 0
+    while i < len(pids):
+        for task in Path(f"/proc/{pids[i]}/task").glob("*"):
+            try:
+                pids += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                pass
+        i += 1
+    return pids
+
+
+def sched(pid: int | None) -> tuple[float, float]:
+    """CPU time and time spent runnable but waiting for a CPU (run delay), seconds, summed over the
+    threads of `pid` and its children: how much CPU the proxy used, and how much other processes on
+    the shared machine held it back."""
+    cpu = wait = 0.0
+    if pid is None or not Path("/proc/self/schedstat").exists():
+        return cpu, wait
+    for proc in _tree(pid):
+        for task in Path(f"/proc/{proc}/task").glob("*"):
+            try:
+                fields = (task / "schedstat").read_text().split()
+            except OSError:
+                continue
+            cpu += int(fields[0]) / 1e9
+            wait += int(fields[1]) / 1e9
+    return cpu, wait
+
+
+def wrk(
+    url: str, connections: int, seconds: float, script: str, think_ms: int = 0, watch: int | None = None
+) -> dict[str, float]:
     """One wrk run; with `think_ms` each connection waits that long between its requests (paced load)."""
     threads = 1 if connections == 1 else 2
+    cpu0, wait0 = sched(watch)
+    started = time.monotonic()
     out = subprocess.run(
         [
             *_pin(1),
@@ -216,9 +256,18 @@ def wrk(url: str, connections: int, seconds: float, script: str, think_ms: int =
         check=True,
         env={**os.environ, "BENCH_THINK_MS": str(think_ms)},
     ).stdout
+    wall = time.monotonic() - started
+    cpu1, wait1 = sched(watch)
     line = next(line for line in out.splitlines() if line.startswith("RESULT "))
     p50, p99, requests, duration_us, errors = (int(x) for x in line.split()[1:])
-    return {"p50_us": p50, "p99_us": p99, "rps": requests / (duration_us / 1e6), "errors": errors}
+    return {
+        "p50_us": p50,
+        "p99_us": p99,
+        "rps": requests / (duration_us / 1e6),
+        "errors": errors,
+        "cpu_us": (cpu1 - cpu0) / max(1, requests) * 1e6,
+        "wait_pct": (wait1 - wait0) / wall * 100,
+    }
 
 
 def ttfb(url: str, count: int) -> list[float]:
@@ -276,7 +325,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--paced-rps", type=int, default=1000, help="total request rate of the paced runs (default 1000)"
     )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="run the stub, the proxy, wrk and curl at this nice level (negative needs root): on a "
+        "machine shared with other jobs, fewer of their time slices land inside the measurement",
+    )
     args = parser.parse_args(argv)
+    if args.nice:
+        NICE[:] = ["nice", "-n", str(args.nice)]
     if args.stub:
         run_stub(args.stub)
         return 0
@@ -295,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         processes.append(
             subprocess.Popen(
                 [
-                    *(_pin(0) if args.workers == 1 else []),
+                    *(_pin(0) if args.workers == 1 else NICE),
                     sys.executable,
                     "-m",
                     "llmobserve_otel",
@@ -312,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         _wait_port(stub_port)
         _wait_port(proxy_port)
+        proxy_pid = processes[1].pid
         urls = {
             "direct": f"{stub_url}/v1/chat/completions",
             "proxy": f"http://127.0.0.1:{proxy_port}/openai/v1/chat/completions",
@@ -337,7 +396,9 @@ def main(argv: list[str] | None = None) -> int:
                 runs: dict[str, list[dict[str, float]]] = {"direct": [], "proxy": []}
                 for _ in range(args.rounds):
                     for mode in ("direct", "proxy"):
-                        runs[mode].append(wrk(urls[mode], level, args.seconds, script.name, think))
+                        runs[mode].append(
+                            wrk(urls[mode], level, args.seconds, script.name, think, watch=proxy_pid)
+                        )
                 rows.append((level, load_name, runs))
         ttfbs: dict[str, list[float]] = {"direct": [], "proxy": []}
         block = max(1, args.streams // 6)
@@ -358,15 +419,25 @@ def main(argv: list[str] | None = None) -> int:
         f"- Machine: {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python "
         f"{platform.python_version()}; load average at start {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}"
     )
-    print(f"- Proxy span export: {args.export}; proxy processes: {args.workers}")
+    print(
+        f"- Proxy span export: {args.export}; proxy processes: {args.workers}"
+        + (f"; every process at nice {args.nice}" if args.nice else "")
+    )
     print(
         f"- Settings: {args.rounds} rounds of {args.seconds:g} s per mode and level; {6 * block} streams per mode\n"
     )
+    end_load = os.getloadavg()
+    print(f"- Load average at the end {end_load[0]:.2f}, {end_load[1]:.2f}, {end_load[2]:.2f}")
+    print(
+        "- Proxy CPU: its CPU time per request in the proxy runs (all its threads); CPU wait: the share"
+        " of the run its threads were runnable but waiting for a CPU held by another process (median"
+        " over rounds; with the proxy idle in the direct runs, the noise there is wrk's and the stub's)\n"
+    )
     print(
         "| Clients | Load | direct p50 / p99, µs | proxy p50 / p99, µs | added p50 | added p99 "
-        "| direct req/s | proxy req/s | errors |"
+        "| direct req/s | proxy req/s | proxy CPU / req, µs | proxy CPU wait | errors |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for level, load_name, runs in rows:
         d, p = runs["direct"], runs["proxy"]
         added50 = med(b["p50_us"] - a["p50_us"] for a, b in zip(d, p, strict=True))
@@ -376,7 +447,8 @@ def main(argv: list[str] | None = None) -> int:
             f"| {level} | {load_name} | {med(r['p50_us'] for r in d):.0f} / {med(r['p99_us'] for r in d):.0f} "
             f"| {med(r['p50_us'] for r in p):.0f} / {med(r['p99_us'] for r in p):.0f} "
             f"| +{added50 / 1000:.2f} ms | +{added99 / 1000:.2f} ms "
-            f"| {med(r['rps'] for r in d):,.0f} | {med(r['rps'] for r in p):,.0f} | {errors} |"
+            f"| {med(r['rps'] for r in d):,.0f} | {med(r['rps'] for r in p):,.0f} "
+            f"| {med(r['cpu_us'] for r in p):.0f} | {med(r['wait_pct'] for r in p):.0f}% | {errors} |"
         )
     d, p = ttfbs["direct"], ttfbs["proxy"]
     print(
