@@ -178,7 +178,11 @@ class SpanEncoder:
                 if len(keys) >= self._MAX_CACHED:
                     keys.clear()
                 encoded_key = keys[key] = _text(b"\x0a", key)
-            kv = encoded_key + _field(b"\x12", _any_value(value))
+            if type(value) is int and 0 <= value <= _INT64_MAX:  # counts, status codes, ports: inline
+                encoded = _varint(value)
+                kv = encoded_key + b"\x12" + _SMALL[len(encoded) + 1] + b"\x18" + encoded
+            else:
+                kv = encoded_key + _field(b"\x12", _any_value(value))
             parts.append(tag + _varint(len(kv)) + kv)
         return parts
 
