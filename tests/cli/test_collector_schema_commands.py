@@ -40,7 +40,7 @@ def test_schema_prints_idempotent_ddl(capsys: pytest.CaptureFixture[str]) -> Non
     assert out.endswith(";\n")
     assert statements[0] == "CREATE DATABASE IF NOT EXISTS `default`"
     assert statements[1].startswith("CREATE TABLE IF NOT EXISTS `default`.`otel_traces` (")
-    assert len(statements) == 17  # + run hours: read view, two tables, two views
+    assert len(statements) == 19  # + run hours (read view, 2 tables, 2 views), trace keys (table, view)
 
 
 def test_schema_for_a_cluster(capsys: pytest.CaptureFixture[str]) -> None:
@@ -49,4 +49,4 @@ def test_schema_for_a_cluster(capsys: pytest.CaptureFixture[str]) -> None:
     assert "CREATE TABLE IF NOT EXISTS `otel`.`otel_traces_local` ON CLUSTER `prod`" in out
     assert "ENGINE = Distributed('prod', 'otel', 'otel_traces_local', cityHash64(TraceId))" in out
     assert "TTL toDateTime(Timestamp) + toIntervalDay(90)" in out
-    assert out.count("CREATE TABLE") == 16  # eight replicated locals, eight distributed
+    assert out.count("CREATE TABLE") == 18  # nine replicated locals, nine distributed

@@ -80,6 +80,8 @@ def test_schema_creation_is_idempotent(store: Any) -> None:
         "llmobserve_costs_runs",
         "llmobserve_costs_runs_mv",
         "llmobserve_costs_runs_read",
+        "llmobserve_costs_trace_keys",
+        "llmobserve_costs_trace_keys_mv",
         "llmobserve_costs_traces",
         "llmobserve_costs_traces_mv",
         "otel_traces",
@@ -104,6 +106,7 @@ def test_cluster_variant_replicates_and_distributes() -> None:
         "llmobserve_costs_runs",
         "llmobserve_costs_run_hours",
         "llmobserve_costs_agent_hours",
+        "llmobserve_costs_trace_keys",
     )
     for table in tables:
         assert f"CREATE TABLE IF NOT EXISTS `obs`.`{table}_local` ON CLUSTER `prod`" in text

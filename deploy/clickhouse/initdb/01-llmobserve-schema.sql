@@ -261,6 +261,33 @@ FROM (
 GROUP BY hour, agent
 ) AS totals USING (hour, agent);
 
+CREATE TABLE IF NOT EXISTS `otel`.`llmobserve_costs_trace_keys` (
+    hour DateTime('UTC') CODEC(Delta(4), ZSTD(1)),
+    customer LowCardinality(String),
+    trace UInt64,
+    trace_id SimpleAggregateFunction(any, String) CODEC(ZSTD(1)),
+    calls SimpleAggregateFunction(sum, UInt64),
+    cost_usd SimpleAggregateFunction(sum, Decimal(38, 12))
+) ENGINE = AggregatingMergeTree()
+PARTITION BY toYYYYMM(hour)
+ORDER BY (hour, customer, trace)
+SETTINGS index_granularity = 8192;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `otel`.`llmobserve_costs_trace_keys_mv`
+TO `otel`.`llmobserve_costs_trace_keys`
+AS SELECT
+    toStartOfHour(timestamp, 'UTC') AS hour,
+    customer,
+    trace,
+    any(id) AS trace_id,
+    toUInt64(count()) AS calls,
+    sum(cost_usd) AS cost_usd
+FROM (
+    SELECT timestamp, customer, cityHash64(trace_id) AS trace, trace_id AS id, cost_usd
+    FROM `otel`.`llmobserve_costs`
+)
+GROUP BY hour, customer, trace;
+
 CREATE MATERIALIZED VIEW IF NOT EXISTS `otel`.`llmobserve_costs_mv`
 TO `otel`.`llmobserve_costs`
 AS SELECT

@@ -1,11 +1,11 @@
 """The four dashboards: cost overview, customers, agents and sections, trace explorer.
 
 Every panel's SQL reads the typed cost tables, never the raw attribute maps: the hourly rollup
-(`llmobserve_costs_hourly`) for totals, breakdowns and time series, the trace rollup
-(`llmobserve_costs_traces`) for the most expensive traces, the run-hours states
-(`llmobserve_costs_run_hours`, built from the agent-run rollup) for the cost per agent run, `llmobserve_costs FINAL` for one trace's
-calls, and `otel_traces` only for the span tree of one trace (Grafana's traces view needs the
-span columns).
+(`llmobserve_costs_hourly`) for totals, breakdowns and time series, the trace-keys rollup
+(`llmobserve_costs_trace_keys`) for the most expensive traces, the run-hours states
+(`llmobserve_costs_agent_hours`, `llmobserve_costs_run_hours`, computed from the agent-run rollup)
+for the cost per agent run, `llmobserve_costs FINAL` for one trace's calls, and `otel_traces` only
+for the span tree of one trace (Grafana's traces view needs the span columns).
 
 Time: rollup panels take every hour that overlaps the dashboard's range (`hour >=
 toStartOfHour($__fromTime, 'UTC') AND hour <= $__toTime`), so an edge hour counts whole (a plain
@@ -23,7 +23,7 @@ from llmobserve_otel.store._schema import (
     COSTS_HOURLY_TABLE,
     COSTS_RUN_HOURS_TABLE,
     COSTS_TABLE,
-    COSTS_TRACES_TABLE,
+    COSTS_TRACE_KEYS_TABLE,
     RUN_COST_QUANTILE,
     TRACE_ID_TS_TABLE,
     TRACES_TABLE,
@@ -102,15 +102,19 @@ def _over_time(key: str, title: str, series: str, description: str) -> Panel:
 TOP_TRACES = Panel(
     key="top_traces",
     title="Most expensive traces",
-    # Grouped on the trace id's 64-bit hash: a fixed-size key aggregates about 3x faster than the
-    # 32-character id (1.25M traces a week at 10M spans); two traces sharing a hash (odds ~1e-7 a
-    # week at that volume) would show as one.
+    # Ranks on the trace id's 64-bit hash (the trace-keys rollup): a fixed-size key aggregates
+    # about 3x faster than the 32-character id (1.25M traces a week at 10M spans). The inner query
+    # picks the 20 keys; the outer one totals just their rows again, with the id. Two traces
+    # sharing a hash (odds ~1e-7 a week at that volume) would show as one.
     sql=(
-        "SELECT top_trace AS trace_id, first_hour, n_calls, cost\nFROM (\n"
-        "  SELECT any(trace_id) AS top_trace, min(hour) AS first_hour, sum(calls) AS n_calls,\n"
-        "    sum(cost_usd) AS cost\n"
-        f"  FROM {COSTS_TRACES_TABLE}\n  WHERE {_HOURS}\n    AND {_filters('customer')}\n"
-        "  GROUP BY cityHash64(trace_id)\n  ORDER BY cost DESC, top_trace\n  LIMIT 20\n)\nORDER BY cost DESC, trace_id"
+        "SELECT any(trace_id) AS trace_id, min(hour) AS first_hour, sum(calls) AS n_calls,\n"
+        "  sum(cost_usd) AS cost\n"
+        f"FROM {COSTS_TRACE_KEYS_TABLE}\nWHERE {_HOURS}\n  AND {_filters('customer')}\n"
+        "  AND trace IN (\n"
+        f"    SELECT trace\n    FROM {COSTS_TRACE_KEYS_TABLE}\n    WHERE {_HOURS}\n"
+        f"      AND {_filters('customer')}\n"
+        "    GROUP BY trace\n    ORDER BY sum(cost_usd) DESC, trace\n    LIMIT 20\n  )\n"
+        "GROUP BY trace\nORDER BY cost DESC, trace_id"
     ),
     viz="table",
     unit="currencyUSD",
@@ -118,6 +122,7 @@ TOP_TRACES = Panel(
     value="cost",
     trace_link="trace_id",
     description=(
+        "The 20 traces that cost the most (ties at the cut broken by the trace id's hash). "
         "From the trace rollup, which is kept per customer only: the service, provider and model "
         "filters do not apply here. Click a trace id to open it in the trace explorer."
     ),
