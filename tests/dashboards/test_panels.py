@@ -357,10 +357,14 @@ def test_variable_options(store: Any) -> None:
 
 
 def test_rebuilt_rollups_give_the_same_answers(store: Any) -> None:
-    # rebuild_rollups() refills every rollup, the agent-run one included, from the cost table.
+    # rebuild_rollups() refills every rollup (agent runs, run hours, trace keys too) from the cost table.
     from llmobserve_otel.store import rebuild_rollups
 
-    before = {key: run(store, *key)[1] for key in [(AGENTS, "agent_runs"), (OVERVIEW, "total_cost")]}
+    keys = [(AGENTS, "agent_runs"), (CUSTOMERS, "top_traces"), (OVERVIEW, "total_cost")]
+    before = {key: run(store, *key)[1] for key in keys}
+    acme_runs = run(store, AGENTS, "agent_runs", customer=["acme"])[1]  # the per-customer states
     rebuild_rollups(store)
     assert {key: run(store, *key)[1] for key in before} == before
+    assert run(store, AGENTS, "agent_runs", customer=["acme"])[1] == acme_runs
+    assert [r[:2] for r in acme_runs] == [("agent:research", 1), ("agent:support", 2)]
     assert before[(OVERVIEW, "total_cost")] == [(TOTAL,)]

@@ -627,12 +627,11 @@ def rebuild_rollup_statements(options: SchemaOptions | None = None) -> list[str]
     for table in ROLLUPS:
         statements.append(f"TRUNCATE TABLE {n.q(table)}")
         statements.append(f"INSERT INTO {n.q(table)}\n{_rollup_select(n, table, ' FINAL')}")
+    # The run-hours views refill their tables from this insert. In hour order, so each inserted
+    # block touches a few hours and the views recompute each group about once, not once a block.
+    statements.extend(f"TRUNCATE TABLE {n.q(table)}" for table in RUN_HOURS)
     statements.append(f"TRUNCATE TABLE {n.q(COSTS_RUNS_TABLE)}")
-    # Its view recomputes the run hours on this insert; refilled from scratch all the same.
-    statements.append(f"INSERT INTO {n.q(COSTS_RUNS_TABLE)}\n{_runs_select(n, ' FINAL')}")
-    for table in RUN_HOURS:
-        statements.append(f"TRUNCATE TABLE {n.q(table)}")
-        statements.append(f"INSERT INTO {n.q(table)}\n{_run_hours_select(table, n.q(COSTS_RUNS_TABLE), '')}")
+    statements.append(f"INSERT INTO {n.q(COSTS_RUNS_TABLE)}\n{_runs_select(n, ' FINAL')}\nORDER BY hour")
     statements.append(f"TRUNCATE TABLE {n.q(COSTS_TRACE_KEYS_TABLE)}")
     statements.append(f"INSERT INTO {n.q(COSTS_TRACE_KEYS_TABLE)}\n{_trace_keys_select(n, ' FINAL')}")
     return statements
