@@ -61,7 +61,9 @@ class BodyObserver:
             (EventStreamDecoder() if event_stream else SSEDecoder()) if stream else None
         )
         self._state: StreamState | None = provider.new_stream(route) if stream else None
-        self._buffer: bytearray | None = None if stream else bytearray()
+        # Chunks kept as they come (most bodies are one chunk: no copy); joined once in `result()`.
+        self._buffer: list[bytes] | None = None if stream else []
+        self._size = 0
 
     def feed(self, chunk: bytes) -> None:
         if self.problem is not None or not chunk:
@@ -76,11 +78,12 @@ class BodyObserver:
                     for event, data in events:
                         state_feed(event, data)
             elif self._buffer is not None:
-                if len(self._buffer) + len(chunk) > self._limit:
+                self._size += len(chunk)
+                if self._size > self._limit:
                     self.problem = f"body over {self._limit} bytes, not parsed"
                     self._buffer = None
                 else:
-                    self._buffer += chunk
+                    self._buffer.append(chunk)
         except Exception as exc:  # a body we cannot follow: stop observing, the app reads on untouched
             self.problem = f"body not parsed: {type(exc).__name__}"
             self._buffer = None
@@ -100,11 +103,11 @@ class BodyObserver:
                 for event, data in self._sse.flush():
                     self._state.feed(event, data)
                 return self._state.finish()
-            if not self._buffer:
+            if not self._buffer or not self._size:  # decoding may yield empty chunks
                 self.problem = "empty body"
                 return None
             try:
-                body = json.loads(self._buffer)
+                body = json.loads(b"".join(self._buffer))
             except ValueError:
                 self.problem = "malformed JSON body"
                 return None

@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from llmobserve_otel import semconv as sc
 from llmobserve_otel._internal import priced
-from llmobserve_otel._internal.guard import internal_errors
+from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel.pricing import TOKEN_COUNT_ATTRIBUTES, cost_attributes
 
 
@@ -35,25 +35,30 @@ class CostSpanProcessor(SpanProcessor):
     """Prices foreign GenAI spans as they end; leaves our own (already priced) spans alone."""
 
     def _on_ending(self, span: Span) -> None:
-        with internal_errors("processors.cost"):
-            span_id = span.context.span_id
-            covered = priced.release(span_id)
-            attributes = span.attributes or {}
-            if sc.CAPTURE in attributes or not any(key in attributes for key in TOKEN_COUNT_ATTRIBUTES):
-                return
-            # Whatever happens to this span, a GenAI span around it with usage is the same call (or an
-            # aggregate of calls already counted): it must not be priced again.
-            if span.parent is not None:
-                priced.cover(span.parent.span_id)
-            if covered:
-                _add_attributes(
-                    span,
-                    {sc.COST_STATUS: sc.STATUS_DUPLICATE, sc.COST_REASON: "priced on a span beneath it"},
-                )
-                return
-            extra = cost_attributes(attributes, source=sc.SOURCE_SDK, timestamp_ns=span.start_time)
-            if extra:
-                _add_attributes(span, extra)
+        # Runs for every span the app ends: a plain try, not the `internal_errors` context manager.
+        try:
+            self._price(span)
+        except Exception as exc:
+            report_internal_error("processors.cost", exc)
+
+    def _price(self, span: Span) -> None:
+        covered = priced.release(span.context.span_id)
+        attributes = span.attributes or {}
+        if sc.CAPTURE in attributes or not any(key in attributes for key in TOKEN_COUNT_ATTRIBUTES):
+            return
+        # Whatever happens to this span, a GenAI span around it with usage is the same call (or an
+        # aggregate of calls already counted): it must not be priced again.
+        if span.parent is not None:
+            priced.cover(span.parent.span_id)
+        if covered:
+            _add_attributes(
+                span,
+                {sc.COST_STATUS: sc.STATUS_DUPLICATE, sc.COST_REASON: "priced on a span beneath it"},
+            )
+            return
+        extra = cost_attributes(attributes, source=sc.SOURCE_SDK, timestamp_ns=span.start_time)
+        if extra:
+            _add_attributes(span, extra)
 
     def on_end(self, span: ReadableSpan) -> None:
         pass
