@@ -69,6 +69,7 @@ def main() -> None:
             ),
             "last 24 h": QueryContext(window[1] - day, window[1], HOUR // 1_000_000, all_filters),
         }
+        print("load average before timing: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
         header = " | ".join(f"{name}, ms" for name in contexts)
         print(
             f"\n| dashboard / panel ({args.spans:,} spans) | {header} | rows (7 days) | <= {TARGET_MS} ms |"
@@ -86,6 +87,7 @@ def main() -> None:
                 met = "yes" if max(times) <= TARGET_MS else "**no**"
                 cells = " | ".join(f"{ms:.0f}" for ms in times)
                 print(f"| {board.title} / {panel.title} | {cells} | {rows} | {met} |")
+        print("load average after timing: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     finally:
         client.close()
         if args.store is None:
