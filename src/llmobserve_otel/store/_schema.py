@@ -39,6 +39,9 @@ whole group from that table (which already holds the block) and writes it with a
 15k rows an hour at 10M spans a week). A run is counted per hour: one that crosses an hour boundary
 counts once in each hour, with the part of its cost made in that hour.
 
+Upgrades. Every table and view here is `IF NOT EXISTS`, so an older store gains the newer rollups
+empty: they fill from new spans on, and `rebuild_rollups()` fills them from the cost table.
+
 Duplicates. An OTLP retry re-sends spans that may already be stored. `llmobserve_costs` is a
 ReplacingMergeTree whose sorting key ends with (trace_id, span_id), so any number of copies of a
 call collapse to one row on merge and `FINAL` reads are exact whatever wrote them. A rollup fed by
