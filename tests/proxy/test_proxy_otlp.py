@@ -156,3 +156,14 @@ def test_exporter_sends_the_batch_over_otlp_http(otlp, monkeypatch):
     assert span.parent_span_id == "b7ad6b7169203331"
     assert otlp.raw[-1] == encode_spans(spans).SerializePartialToString()
     exporter.shutdown()
+
+
+def test_encoding_pauses_every_few_spans_and_writes_the_same_bytes():
+    provider, memory = _recorder()
+    for i in range(40):
+        _proxy_span(provider, f"chatcmpl-pause-{i}")
+    spans = memory.get_finished_spans()
+    pauses: list[int] = []
+    encoded = SpanEncoder().encode(spans, pause=lambda: pauses.append(1))
+    assert encoded == encode_spans(spans).SerializePartialToString()
+    assert len(pauses) == 2  # after spans 16 and 32 of 40 (SpanEncoder.PAUSE_EVERY = 16)
