@@ -23,7 +23,20 @@ class SSEDecoder:
 
     def decode(self, chunk: bytes) -> list[Event]:
         """Return the events completed by `chunk`."""
-        return self._drain(self._buffer + self._text.decode(chunk), final=False)
+        text = self._text.decode(chunk)
+        if not self._buffer and not self._data and text.endswith("\n\n") and "\r" not in text:
+            # One whole event per chunk, as most servers send them: `data: D` or `event: E` + `data: D`.
+            body = text[:-2]
+            if "\n" not in body:
+                if body.startswith("data: "):
+                    event, self._event = self._event, None
+                    return [(event, body[6:])]
+            else:
+                head, _, line = body.partition("\n")
+                if head.startswith("event: ") and line.startswith("data: ") and "\n" not in line:
+                    self._event = None
+                    return [(head[7:], line[6:])]
+        return self._drain(self._buffer + text, final=False)
 
     def flush(self) -> list[Event]:
         """Return the event left over at end of stream, if it was complete but not blank-line terminated."""

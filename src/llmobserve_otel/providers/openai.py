@@ -201,8 +201,10 @@ def new_stream(
     return ChatStream()
 
 
-# A chunk worth decoding after the first: a usage object or a finish reason (not `null`).
-_INTERESTING = re.compile(r'"(?:usage|finish_reason)"\s*:\s*[{"]')
+# A chunk worth decoding after the first: a usage object or a finish reason (not `null`). Two
+# patterns, each starting with a literal the regex engine scans for quickly, beat one alternation.
+_USAGE = re.compile(r'"usage"\s*:\s*[{"]')
+_FINISH_REASON = re.compile(r'"finish_reason"\s*:\s*[{"]')
 
 
 class ChatStream:
@@ -225,7 +227,7 @@ class ChatStream:
         if data == "[DONE]":
             self.done = True
             return
-        if not self._first and _INTERESTING.search(data) is None:
+        if not self._first and _USAGE.search(data) is None and _FINISH_REASON.search(data) is None:
             return
         try:
             chunk = json.loads(data)
