@@ -60,7 +60,8 @@ class LlmPricer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._models: dict[tuple[str | None, str], tuple[Any, Any] | None] = {}
-        self._linear: dict[int, tuple[Any, tuple[Decimal, ...] | None, Decimal, int | None]] = {}
+        self._resolved: dict[int, LlmPrice] = {}
+        """Resolved prices by `id(model_price)` (genai-prices keeps its price objects alive)."""
 
     def _find(self, provider: str | None, model: str) -> tuple[Any, Any]:
         key = (provider, model)
@@ -84,14 +85,19 @@ class LlmPricer:
 
     def resolve(self, provider: str | None, model: str, when: datetime) -> LlmPrice:
         provider_info, model_info = self._find(provider, model)
-        model_price = model_info.get_prices(when)
-        linear = self._linear.get(id(model_price))
-        if linear is None or linear[0] is not model_price:
-            linear = (model_price, *_linearise(model_price))
+        model_price = model_info.get_prices(when)  # per call: prices can depend on the date and time of day
+        resolved = self._resolved.get(id(model_price))
+        if (
+            resolved is None
+            or resolved.model_price is not model_price
+            or resolved.model_id != model_info.id
+            or resolved.provider_id != provider_info.id
+        ):
+            coefficients, fee, linear_below = _linearise(model_price)
+            resolved = LlmPrice(provider_info.id, model_info.id, model_price, coefficients, fee, linear_below)
             with self._lock:
-                self._linear[id(model_price)] = linear
-        _, coefficients, fee, linear_below = linear
-        return LlmPrice(provider_info.id, model_info.id, model_price, coefficients, fee, linear_below)
+                self._resolved[id(model_price)] = resolved
+        return resolved
 
     def cost(self, price: LlmPrice, usage: dict[str, int]) -> Decimal:
         """USD cost of `usage` (genai-prices Usage field names) at `price`."""
