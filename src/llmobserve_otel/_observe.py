@@ -113,9 +113,13 @@ def _import_httpx_without_cli() -> None:
         if "httpx._main" in sys.modules and sys.modules["httpx._main"] is None:
             del sys.modules["httpx._main"]
 
-    def main(*args: Any, **kwargs: Any) -> Any:
-        from httpx._main import main as cli
+    fallback = httpx.main  # httpx's stand-in when its CLI cannot load: prints how to install it
 
+    def main(*args: Any, **kwargs: Any) -> Any:
+        try:
+            from httpx._main import main as cli
+        except ImportError:
+            return fallback(*args, **kwargs)
         return cli(*args, **kwargs)
 
     httpx.main = main
