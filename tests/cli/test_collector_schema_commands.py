@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from llmobserve_otel._internal.serving import is_loopback
 from llmobserve_otel.cli import main
-from llmobserve_otel.cli.collector import _is_loopback
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "example.com"])
@@ -23,7 +23,7 @@ def test_non_loopback_needs_a_token(
     [("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.0.0.2", True), ("0.0.0.0", False)],
 )
 def test_loopback_hosts(host: str, loopback: bool) -> None:
-    assert _is_loopback(host) is loopback
+    assert is_loopback(host) is loopback
 
 
 def test_unusable_store_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import os
 import sys
 
 from llmobserve_otel._internal.env import env_flag
+from llmobserve_otel._internal.serving import is_loopback
 from llmobserve_otel.store import DEFAULT_URL, ENV_URL, StoreError, resolve_url
 
 ENV_TOKEN = "LLMOBSERVE_COLLECTOR_TOKEN"
@@ -64,15 +64,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=cmd)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def cmd(args: argparse.Namespace) -> int:
     """Run the local collector: OTLP/HTTP on 127.0.0.1:4318 (POST /v1/traces, protobuf or JSON,
     gzip or not) -> prices spans that carry usage but no cost -> ClickHouse, by default an embedded
@@ -83,7 +74,7 @@ def cmd(args: argparse.Namespace) -> int:
     from llmobserve_otel.collector import Collector, CollectorConfig, serve
 
     token = os.environ.get(ENV_TOKEN) or None
-    if not _is_loopback(args.host) and not token and not args.insecure:
+    if not is_loopback(args.host) and not token and not args.insecure:
         print(
             f"llmobserve-otel collector: refusing to listen on {args.host} without a token: "
             f"set {ENV_TOKEN} (clients send it as a bearer token) or pass --insecure",

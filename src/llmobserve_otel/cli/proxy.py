@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import os
 import signal
 import subprocess
 import sys
 from typing import Any
+
+from llmobserve_otel._internal.serving import is_loopback
 
 ENV_TOKEN = "LLMOBSERVE_PROXY_TOKEN"  # the app side reads it too (capture/_proxy_route.py)
 ENV_ALLOW_HOSTS = "LLMOBSERVE_PROXY_ALLOW_HOSTS"
@@ -97,16 +98,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=cmd)
 
 
-def _is_loopback(host: str) -> bool:
-    # Not imported from the collector's command: that pulls in the store, which the proxy extra lacks.
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _upstreams(values: list[str]) -> dict[str, str]:
     upstreams: dict[str, str] = {}
     for value in values:
@@ -134,7 +125,7 @@ def cmd(args: argparse.Namespace) -> int:
     from llmobserve_otel.proxy import Proxy, ProxyConfig, serve
 
     token = os.environ.get(ENV_TOKEN) or None
-    if not _is_loopback(args.host) and not token and not args.insecure:
+    if not is_loopback(args.host) and not token and not args.insecure:
         print(
             f"llmobserve-otel proxy: refusing to listen on {args.host} without a token: set {ENV_TOKEN} "
             "(clients send it as Proxy-Authorization: Bearer TOKEN) or pass --insecure",

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import gc
 import logging
-import signal
-import threading
-from types import FrameType
 
 import uvicorn
 
+from llmobserve_otel._internal.serving import ServerThread as _ServerThread
+from llmobserve_otel._internal.serving import run_taking_signals
 from llmobserve_otel.collector._app import Collector
 
 __all__ = ("ServerThread", "serve")
@@ -41,33 +40,20 @@ def _uvicorn_config(collector: Collector, host: str, port: int, log_level: str) 
 def serve(collector: Collector, host: str, port: int, *, log_level: str = "warning") -> bool:
     """Serve until SIGTERM/SIGINT; True when everything accepted was stored.
 
-    `collector` must be open. uvicorn re-raises the signal it caught once it has shut down; the
-    handlers installed here take that re-raise, so the process exits through our return (and
-    its exit code) instead of the default SIGTERM death.
+    `collector` must be open; the process exits through this return (see `run_taking_signals`).
     """
     # Ingestion allocates a few containers per span and keeps up to --max-queue spans alive; with
     # the default thresholds the cycle collector keeps re-walking that queue (about a quarter of
     # the CPU at full load). Spans hold no reference cycles, so collect far less often.
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
-    received: list[int] = []
-
-    def note(signum: int, frame: FrameType | None) -> None:
-        received.append(signum)
-
-    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        server = uvicorn.Server(_uvicorn_config(collector, host, port, log_level))
-        server.run()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    run_taking_signals(uvicorn.Server(_uvicorn_config(collector, host, port, log_level)).run)
     # Lifespan shutdown already drained; close() again is a no-op then, and the safety net if
     # the server never got to start.
     return collector.close()
 
 
-class ServerThread:
+class ServerThread(_ServerThread):
     """The collector's server in a background thread (tests, benchmarks, embedding).
 
     `with ServerThread(collector, port=0) as server: ... server.url` serves on a free port.
@@ -75,33 +61,7 @@ class ServerThread:
 
     def __init__(self, collector: Collector, host: str = "127.0.0.1", port: int = 0) -> None:
         self.collector = collector
-        config = _uvicorn_config(collector, host, port, "warning")
-        self.server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self.server.run, name="llmobserve-collector", daemon=True)
-
-    @property
-    def url(self) -> str:
-        sockets = self.server.servers[0].sockets
-        host, port = sockets[0].getsockname()[:2]
-        return f"http://{host}:{port}"
-
-    def start(self, timeout: float = 10.0) -> ServerThread:
-        self._thread.start()
-        deadline = threading.Event()
-        for _ in range(int(timeout / 0.01)):
-            if self.server.started:
-                return self
-            if not self._thread.is_alive():
-                break
-            deadline.wait(0.01)
-        raise RuntimeError("collector server did not start")
+        super().__init__(uvicorn.Server(_uvicorn_config(collector, host, port, "warning")), "collector")
 
     def stop(self, timeout: float = 60.0) -> None:
-        self.server.should_exit = True
-        self._thread.join(timeout)
-
-    def __enter__(self) -> ServerThread:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().stop(timeout)

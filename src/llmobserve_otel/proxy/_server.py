@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import gc
 import logging
-import signal
 import socket
 import sys
-import threading
-from types import FrameType
 from typing import Any
 
 import uvicorn
 
+from llmobserve_otel._internal.serving import ServerThread as _ServerThread
+from llmobserve_otel._internal.serving import run_taking_signals, server_url
 from llmobserve_otel.proxy._app import AbortFilter, Proxy
 
 __all__ = ("ServerThread", "serve")
@@ -38,8 +37,7 @@ class _Server(uvicorn.Server):
 
     @property
     def url(self) -> str:
-        host, port = self.servers[0].sockets[0].getsockname()[:2]
-        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        return server_url(self)
 
 
 def _config(proxy: Proxy, host: str, port: int, log_level: str, drain_seconds: float) -> uvicorn.Config:
@@ -81,10 +79,8 @@ def serve(
     reuse_port: bool = False,
     announce: bool = True,
 ) -> None:
-    """Serve until SIGTERM/SIGINT, then drain requests in flight and flush spans.
+    """Serve until SIGTERM/SIGINT, then drain requests in flight and flush spans (see `run_taking_signals`).
 
-    uvicorn re-raises the signal it caught once it has shut down; the handlers installed here take
-    that re-raise, so the process exits through our return (exit code 0) after a clean drain.
     With `reuse_port`, other processes may serve the same port (`--workers`).
     """
     # The span export thread holds the GIL while it encodes a batch; the default 5 ms switch interval
@@ -94,49 +90,13 @@ def serve(
     # so its full collections (a long pause in the middle of requests) walk only request garbage.
     gc.collect()
     gc.freeze()
-    received: list[int] = []
-
-    def note(signum: int, frame: FrameType | None) -> None:
-        received.append(signum)
-
-    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        server = _Server(_config(proxy, host, port, log_level, drain_seconds), proxy, announce=announce)
-        server.run(sockets=[_reuse_port_socket(host, port)] if reuse_port else None)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    server = _Server(_config(proxy, host, port, log_level, drain_seconds), proxy, announce=announce)
+    run_taking_signals(lambda: server.run(sockets=[_reuse_port_socket(host, port)] if reuse_port else None))
 
 
-class ServerThread:
+class ServerThread(_ServerThread):
     """The proxy in a background thread (tests, embedding): `with ServerThread(proxy) as s: s.url`."""
 
     def __init__(self, proxy: Proxy, host: str = "127.0.0.1", port: int = 0) -> None:
         self.proxy = proxy
-        self.server = _Server(_config(proxy, host, port, "warning", 5), proxy, announce=False)
-        self._thread = threading.Thread(target=self.server.run, name="llmobserve-proxy", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def start(self, timeout: float = 10.0) -> ServerThread:
-        self._thread.start()
-        waiter = threading.Event()
-        for _ in range(int(timeout / 0.01)):
-            if self.server.started:
-                return self
-            if not self._thread.is_alive():
-                break
-            waiter.wait(0.01)
-        raise RuntimeError("proxy server did not start")
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self.server.should_exit = True
-        self._thread.join(timeout)
-
-    def __enter__(self) -> ServerThread:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(_Server(_config(proxy, host, port, "warning", 5), proxy, announce=False), "proxy")
