@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from llmobserve_otel.providers._types import Route
+
 
 def hosts(prefix: str) -> tuple[str, ...]:
     """Regional endpoint patterns of a service: `<prefix>.<region>.amazonaws.com`, FIPS and China."""
@@ -27,3 +29,13 @@ def target(headers: Mapping[str, str], prefix: str) -> str | None:
         return None
     service, _, operation = value.partition(".")
     return operation or None if service == prefix else None
+
+
+def target_route(
+    method: str, headers: Mapping[str, str], prefix: str, routes: Mapping[str, Route]
+) -> Route | None:
+    """A JSON 1.1 service's `match_request`: the route of the `X-Amz-Target` operation, for POSTs."""
+    if method != "POST":
+        return None
+    operation = target(headers, prefix)
+    return routes.get(operation) if operation else None

@@ -44,10 +44,7 @@ def match(method: str, path: str) -> Route | None:
 
 
 def match_request(method: str, path: str, headers: Mapping[str, str]) -> Route | None:
-    if method != "POST":
-        return None
-    operation = _aws.target(headers, _TARGET_PREFIX)
-    return _ROUTES.get(operation) if operation else None
+    return _aws.target_route(method, headers, _TARGET_PREFIX, _ROUTES)
 
 
 def request_info(route: Route, body: Any) -> dict[str, Any]:
