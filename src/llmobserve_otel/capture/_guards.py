@@ -15,7 +15,6 @@ import importlib
 from typing import Any
 from urllib.parse import urlsplit
 
-import wrapt
 from opentelemetry import context
 from opentelemetry.instrumentation.utils import _SUPPRESS_HTTP_INSTRUMENTATION_KEY
 
@@ -23,6 +22,7 @@ from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel._internal.hosts import is_internal
 from llmobserve_otel._internal.priced import cover_current_span
 from llmobserve_otel._internal.propagation import external_destination
+from llmobserve_otel.capture._patch import unwrap_outermost, wrap_outermost
 from llmobserve_otel.capture._proxy_route import ProxyRoute, configured, reroute_url
 
 
@@ -92,10 +92,6 @@ class Guard:
     def instrumented(self) -> bool:
         return self._cls is not None
 
-    def _outermost(self, cls: Any) -> bool:
-        current = cls.__dict__.get(self.attribute)
-        return isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper is self.wrapper  # type: ignore[attr-defined]
-
     def instrument(self, registry: Any = None, *_: Any) -> bool:
         """Wrap so ours is outermost (again, if another instrumentation wrapped on top); idempotent."""
         if registry is not None:
@@ -105,8 +101,7 @@ class Guard:
             cls = getattr(importlib.import_module(self.module), self.owner)
         except (ImportError, AttributeError):
             return False
-        if not self._outermost(cls):
-            wrapt.wrap_function_wrapper(cls, self.attribute, self.wrapper)
+        wrap_outermost(cls, self.attribute, self.wrapper)
         self._cls = cls
         return True
 
@@ -114,8 +109,7 @@ class Guard:
         cls = self._cls
         if cls is None:
             return
-        if self._outermost(cls):
-            setattr(cls, self.attribute, cls.__dict__[self.attribute].__wrapped__)
+        unwrap_outermost(cls, self.attribute, self.wrapper)
         self._cls = None
         self.registry = None
         self.proxy = None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-import wrapt
 from opentelemetry import context, trace
 from opentelemetry.instrumentation.utils import (
     _SUPPRESS_HTTP_INSTRUMENTATION_KEY,
@@ -24,6 +23,7 @@ from llmobserve_otel._internal.hosts import is_internal
 from llmobserve_otel._internal.priced import cover_current_span
 from llmobserve_otel._internal.propagation import EXTERNAL_DESTINATION_KEY
 from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
+from llmobserve_otel.capture._patch import unwrap_outermost, wrap_outermost
 from llmobserve_otel.capture._proxy_route import ProxyRoute, configured, reroute_httpx
 from llmobserve_otel.providers import Registry
 
@@ -151,11 +151,6 @@ class HttpxCapture:
             (module.AsyncHTTPTransport, "handle_async_request", self._wrap_async),
         )
 
-    @staticmethod
-    def _outermost(cls: Any, name: str, wrapper: Any) -> bool:
-        current = cls.__dict__.get(name)
-        return isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper == wrapper  # type: ignore[attr-defined]
-
     def instrument(self, registry: Registry, config: CaptureConfig) -> bool:
         """Wrap the transports so ours is the outermost wrapper; False when the module is not installed.
 
@@ -171,8 +166,7 @@ class HttpxCapture:
             self._streams = _stream_types(module)
             self._proxy = configured()
         for cls, name, wrapper in self._targets(module):
-            if not self._outermost(cls, name, wrapper):
-                wrapt.wrap_function_wrapper(cls, name, wrapper)
+            wrap_outermost(cls, name, wrapper)
         self._module = module
         return True
 
@@ -182,8 +176,7 @@ class HttpxCapture:
             return
         for cls, name, wrapper in self._targets(module):
             # Only our own outermost wrapper can be removed; one left deeper stays inert.
-            if self._outermost(cls, name, wrapper):
-                setattr(cls, name, cls.__dict__[name].__wrapped__)
+            unwrap_outermost(cls, name, wrapper)
         self._module = None
 
     def _begin(self, request: Any) -> tuple[ProviderCall | None, context.Context | None]:

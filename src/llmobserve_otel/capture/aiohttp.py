@@ -19,7 +19,6 @@ import weakref
 from typing import Any
 from urllib.parse import urlencode
 
-import wrapt
 from opentelemetry import context, trace
 from opentelemetry.instrumentation.utils import (
     _SUPPRESS_HTTP_INSTRUMENTATION_KEY,
@@ -31,6 +30,7 @@ from llmobserve_otel._internal.hosts import is_internal
 from llmobserve_otel._internal.propagation import external_destination
 from llmobserve_otel.capture._body import BodyObserver
 from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
+from llmobserve_otel.capture._patch import unwrap_outermost, wrap_outermost
 from llmobserve_otel.providers import Registry
 
 # id(StreamReader) -> what observes it; entries leave at EOF, on error, or when the response is freed.
@@ -104,10 +104,6 @@ class AiohttpCapture:
     def instrumented(self) -> bool:
         return self._cls is not None
 
-    def _outermost(self, cls: Any) -> bool:
-        current = cls.__dict__.get("_request")
-        return isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper == self._wrap  # type: ignore[attr-defined]
-
     def instrument(self, registry: Registry | None = None, config: CaptureConfig | None = None) -> bool:
         try:
             module = importlib.import_module("aiohttp")
@@ -123,8 +119,7 @@ class AiohttpCapture:
             )
             self._reader_type = _observed_reader_type(streams.StreamReader, released)
         cls = module.ClientSession
-        if not self._outermost(cls):
-            wrapt.wrap_function_wrapper(cls, "_request", self._wrap)
+        wrap_outermost(cls, "_request", self._wrap)
         self._cls = cls
         return True
 
@@ -132,8 +127,7 @@ class AiohttpCapture:
         cls = self._cls
         if cls is None:
             return
-        if self._outermost(cls):
-            cls._request = cls.__dict__["_request"].__wrapped__
+        unwrap_outermost(cls, "_request", self._wrap)
         self._cls = None
 
     def _begin(self, session: Any, args: Any, kwargs: dict[str, Any]) -> tuple[ProviderCall | None, Any]:

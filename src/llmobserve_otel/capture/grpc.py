@@ -21,6 +21,7 @@ from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY
 from llmobserve_otel import semconv as sc
 from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel.capture._call import CaptureConfig
+from llmobserve_otel.capture._patch import unwrap_outermost, wrap_outermost
 from llmobserve_otel.capture._rpc import (
     RPC_GRPC_STATUS_CODE,
     RPC_METHOD,
@@ -291,18 +292,14 @@ class GrpcCapture:
             self._types = _interceptor_types()
         for module, wrapper in ((grpc, self._wrap_sync), (aio, self._wrap_async)):
             for name in self._FUNCTIONS:
-                current = getattr(module, name)
-                if not (isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper == wrapper):  # type: ignore[attr-defined]
-                    wrapt.wrap_function_wrapper(module, name, wrapper)
+                wrap_outermost(module, name, wrapper)
         self._modules = [grpc, aio]
         return True
 
     def uninstrument(self) -> None:
-        for module in self._modules:
+        for module, wrapper in zip(self._modules, (self._wrap_sync, self._wrap_async), strict=True):
             for name in self._FUNCTIONS:
-                current = getattr(module, name)
-                if isinstance(current, wrapt.FunctionWrapper):
-                    setattr(module, name, current.__wrapped__)
+                unwrap_outermost(module, name, wrapper)
         self._modules = []
         self.config = None
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-import wrapt
 from opentelemetry import context
 from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY
 
 from llmobserve_otel import semconv as sc
 from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel.capture._call import CaptureConfig
+from llmobserve_otel.capture._patch import is_outermost, unwrap_outermost, wrap_outermost
 from llmobserve_otel.capture._rpc import DB_NAMESPACE, DB_OPERATION_NAME, DB_SYSTEM, RpcCall
 from llmobserve_otel.providers import Registry
 
@@ -32,7 +32,7 @@ class RedisCapture:
     def __init__(self) -> None:
         self._registry: Registry | None = None
         self._config: CaptureConfig | None = None
-        self._wrapped: list[tuple[Any, str]] = []
+        self._wrapped: list[tuple[Any, str, Any]] = []
 
     @property
     def instrumented(self) -> bool:
@@ -56,17 +56,14 @@ class RedisCapture:
             return False
         self._registry, self._config = registry, config
         for cls, name, wrapper in self._targets():
-            current = cls.__dict__.get(name)
-            if not (isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper == wrapper):  # type: ignore[attr-defined]
-                wrapt.wrap_function_wrapper(cls, name, wrapper)
-                self._wrapped.append((cls, name))
+            if not is_outermost(cls, name, wrapper):
+                wrap_outermost(cls, name, wrapper)
+                self._wrapped.append((cls, name, wrapper))
         return True
 
     def uninstrument(self) -> None:
-        for cls, name in self._wrapped:
-            current = cls.__dict__.get(name)
-            if isinstance(current, wrapt.FunctionWrapper):
-                setattr(cls, name, current.__wrapped__)
+        for cls, name, wrapper in self._wrapped:
+            unwrap_outermost(cls, name, wrapper)
         self._wrapped = []
         self._config = None
 

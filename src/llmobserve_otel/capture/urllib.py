@@ -31,6 +31,7 @@ from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel._internal.hosts import is_internal
 from llmobserve_otel._internal.propagation import EXTERNAL_DESTINATION_KEY
 from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
+from llmobserve_otel.capture._patch import unwrap_outermost, wrap_outermost
 from llmobserve_otel.providers import Registry
 
 _IN_CAPTURE_KEY = context.create_key("llmobserve-in-urllib-capture")
@@ -151,15 +152,10 @@ class UrllibCapture:
     def instrumented(self) -> bool:
         return self._cls is not None
 
-    def _outermost(self, cls: Any) -> bool:
-        current = cls.__dict__.get("open")
-        return isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper == self._wrap  # type: ignore[attr-defined]
-
     def instrument(self, registry: Registry, config: CaptureConfig) -> bool:
         cls = importlib.import_module("urllib.request").OpenerDirector
         self._registry, self._config = registry, config
-        if not self._outermost(cls):
-            wrapt.wrap_function_wrapper(cls, "open", self._wrap)
+        wrap_outermost(cls, "open", self._wrap)
         self._cls = cls
         return True
 
@@ -167,8 +163,7 @@ class UrllibCapture:
         cls = self._cls
         if cls is None:
             return
-        if self._outermost(cls):  # one left deeper (someone wrapped on top) stays, inert
-            cls.open = cls.__dict__["open"].__wrapped__
+        unwrap_outermost(cls, "open", self._wrap)
         self._cls = None
 
     def _begin(self, args: Any, kwargs: Any) -> tuple[ProviderCall | None, context.Context | None]:

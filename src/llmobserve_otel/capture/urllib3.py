@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import wrapt
 from opentelemetry import context, propagate, trace
 from opentelemetry.instrumentation.utils import (
     _SUPPRESS_HTTP_INSTRUMENTATION_KEY,
@@ -39,6 +38,7 @@ from llmobserve_otel._internal.hosts import is_internal
 from llmobserve_otel._internal.priced import cover_current_span
 from llmobserve_otel._internal.propagation import EXTERNAL_DESTINATION_KEY
 from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
+from llmobserve_otel.capture._patch import unwrap_outermost, wrap_outermost
 from llmobserve_otel.capture._proxy_route import ProxyRoute, configured, reroute_url
 from llmobserve_otel.providers import Registry, Route
 
@@ -142,10 +142,6 @@ class Urllib3Capture:
     def instrumented(self) -> bool:
         return self._cls is not None
 
-    def _outermost(self, cls: Any) -> bool:
-        current = cls.__dict__.get("urlopen")
-        return isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper == self._wrap  # type: ignore[attr-defined]
-
     def instrument(self, registry: Registry, config: CaptureConfig) -> bool:
         """Wrap `urlopen` so ours is outermost (again, if another instrumentation wrapped on top)."""
         try:
@@ -155,8 +151,7 @@ class Urllib3Capture:
         if self._cls is None:
             self._registry, self._config = registry, config
             self._proxy = configured()
-        if not self._outermost(cls):
-            wrapt.wrap_function_wrapper(cls, "urlopen", self._wrap)
+        wrap_outermost(cls, "urlopen", self._wrap)
         self._cls = cls
         return True
 
@@ -164,8 +159,7 @@ class Urllib3Capture:
         cls = self._cls
         if cls is None:
             return
-        if self._outermost(cls):
-            cls.urlopen = cls.__dict__["urlopen"].__wrapped__
+        unwrap_outermost(cls, "urlopen", self._wrap)
         self._cls = None
 
     def _begin(self, pool: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Plan:

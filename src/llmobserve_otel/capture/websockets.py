@@ -38,6 +38,7 @@ from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY
 from llmobserve_otel import semconv as sc
 from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel.capture._call import CaptureConfig
+from llmobserve_otel.capture._patch import is_outermost
 from llmobserve_otel.capture._rpc import RpcCall
 from llmobserve_otel.providers import Registry, Route
 
@@ -156,10 +157,6 @@ class WebSocketsCapture:
     def instrumented(self) -> bool:
         return bool(self._classes)
 
-    def _outermost(self, cls: type, name: str, wrapper: Any) -> bool:
-        current = cls.__dict__.get(name)
-        return isinstance(current, wrapt.FunctionWrapper) and current._self_wrapper == wrapper  # type: ignore[attr-defined]
-
     def instrument(self, registry: Registry, config: CaptureConfig) -> bool:
         """Wrap `ClientConnection.recv` (sync and asyncio) outermost; False when `websockets` is missing."""
         self.registry, self.config = registry, config
@@ -169,7 +166,7 @@ class WebSocketsCapture:
             except (ImportError, AttributeError):
                 continue
             for name, wrapper in self._wrappers(asynchronous):
-                if not self._outermost(cls, name, wrapper):
+                if not is_outermost(cls, name, wrapper):
                     self._classes.setdefault((cls, name), name in cls.__dict__)
                     wrapt.wrap_function_wrapper(cls, name, wrapper)
         return bool(self._classes)
