@@ -8,7 +8,8 @@ bytes the app reads are the same objects, read once), and the span ends at the b
 connection error, or when the response is garbage-collected unread. Other hosts only get the
 third-party mark (no baggage to hosts that are not internal).
 
-Not rerouted through `LLMOBSERVE_PROXY_URL` yet: aiohttp calls are captured in process.
+With `LLMOBSERVE_PROXY_URL` set, provider requests go to the proxy instead (as for httpx): the
+stock aiohttp span runs and is the proxy span's parent, and no provider span is recorded here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import importlib
 import json
 import weakref
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,10 +29,12 @@ from opentelemetry.instrumentation.utils import (
 
 from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel._internal.hosts import is_internal
+from llmobserve_otel._internal.priced import cover_current_span
 from llmobserve_otel._internal.propagation import external_destination
 from llmobserve_otel.capture._body import BodyObserver
 from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
 from llmobserve_otel.capture._patch import unwrap_outermost, wrap_outermost
+from llmobserve_otel.capture._proxy_route import ProxyRoute, configured, reroute_url
 from llmobserve_otel.providers import Registry
 
 # id(StreamReader) -> what observes it; entries leave at EOF, on error, or when the response is freed.
@@ -91,6 +95,32 @@ def _without_baggage(headers: Any) -> Any:
     return headers
 
 
+@dataclass
+class _Plan:
+    url: Any
+    provider_host: bool = False
+    call: ProviderCall | None = None
+    proxied: tuple[Any, dict[str, Any]] | None = None
+    """(args, kwargs) of the same request aimed at the proxy, when LLMOBSERVE_PROXY_URL is set."""
+
+
+def _rerouted(args: Any, kwargs: dict[str, Any], url: Any, route: ProxyRoute) -> tuple[Any, dict[str, Any]]:
+    """The `_request` arguments of the same request sent to the proxy (URL, Host header, token)."""
+    target = reroute_url(str(url), route)
+    args, kwargs = tuple(args), dict(kwargs)
+    if len(args) > 1:
+        args = (args[0], target, *args[2:])
+    else:
+        kwargs["str_or_url"] = target
+    # aiohttp takes any mapping or pairs as headers; its own multidict keeps repeated names.
+    headers = importlib.import_module("multidict").CIMultiDict(kwargs.get("headers") or {})
+    if headers.popall("host", None) is not None:
+        headers["Host"] = route.authority
+    headers.extend(route.headers)
+    kwargs["headers"] = headers
+    return args, kwargs
+
+
 class AiohttpCapture:
     """Instrument/uninstrument `aiohttp.ClientSession._request` (idempotent, outermost)."""
 
@@ -99,6 +129,7 @@ class AiohttpCapture:
         self._registry: Registry | None = None
         self._config: CaptureConfig | None = None
         self._reader_type: type | None = None
+        self._proxy: ProxyRoute | None = None
 
     @property
     def instrumented(self) -> bool:
@@ -112,6 +143,7 @@ class AiohttpCapture:
             return False
         if registry is not None:
             self._registry, self._config = registry, config
+            self._proxy = configured()
         if self._reader_type is None:
             # What `ClientResponse.release()` sets on an unread body (a private sentinel; None if renamed).
             released = getattr(
@@ -130,18 +162,20 @@ class AiohttpCapture:
         unwrap_outermost(cls, "_request", self._wrap)
         self._cls = None
 
-    def _begin(self, session: Any, args: Any, kwargs: dict[str, Any]) -> tuple[ProviderCall | None, Any]:
-        """(call, url) for a provider request; (None, url) otherwise."""
+    def _plan(self, session: Any, args: Any, kwargs: dict[str, Any]) -> _Plan:
+        """What to do with one request: pass it through, reroute it to the proxy, or capture it."""
         url = session._build_url(args[1] if len(args) > 1 else kwargs["str_or_url"])
         if self._registry is None or self._config is None or context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
-            return None, url
+            return _Plan(url)
         provider = self._registry.lookup(url.host or "", url.explicit_port)
         if provider is None:
-            return None, url
+            return _Plan(url)
+        if self._proxy is not None:
+            return _Plan(url, provider_host=True, proxied=_rerouted(args, kwargs, url, self._proxy))
         method = str(args[0] if args else kwargs["method"]).upper()
         route = provider.match(method, url.path)
         if route is None:
-            return None, url
+            return _Plan(url, provider_host=True)
         body, content_type = _request_body(kwargs)
         view = RequestView(
             method=method,
@@ -152,19 +186,23 @@ class AiohttpCapture:
             body=body,
             content_type=content_type,
         )
-        return ProviderCall(self._config, provider, route, view), url
+        return _Plan(url, provider_host=True, call=ProviderCall(self._config, provider, route, view))
 
     async def _wrap(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         try:
-            call, url = self._begin(instance, args, kwargs)
+            plan = self._plan(instance, args, kwargs)
         except Exception as exc:
             report_internal_error("capture.aiohttp.begin", exc)
             return await wrapped(*args, **kwargs)
-        provider_host = call is not None or (
-            self._registry is not None
-            and self._registry.lookup(url.host or "", url.explicit_port) is not None
-        )
-        if not provider_host:
+        url, call = plan.url, plan.call
+        if plan.proxied is not None:
+            # LLMOBSERVE_PROXY_URL: the proxy records the call, under the stock aiohttp span, which
+            # (the proxy being internal) carries traceparent and baggage. A GenAI span around it is
+            # the same call: mark it so it is not priced too.
+            cover_current_span()
+            args, kwargs = plan.proxied
+            return await wrapped(*args, **kwargs)
+        if not plan.provider_host:
             with external_destination(not (url.host and is_internal(url.host))):
                 return await wrapped(*args, **kwargs)
         # A provider host: no stock span, no propagation headers; ours (if billable) is the call's span.
