@@ -54,7 +54,17 @@ class _Target:
         self.port = port
 
     def begin(self, method: str | bytes, request: Any = None) -> RpcCall | None:
-        """The call's span, or None when the call is not observed (suppressed, not billed, not installed)."""
+        """The call's span, or None when the call is not observed (suppressed, not billed, not installed).
+
+        Never raises: an error here is reported and the call goes on unobserved.
+        """
+        try:
+            return self._begin(method, request)
+        except Exception as exc:
+            report_internal_error("capture.grpc.begin", exc)
+            return None
+
+    def _begin(self, method: str | bytes, request: Any) -> RpcCall | None:
         config = self.capture.config
         if config is None or context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
             return None
@@ -172,11 +182,7 @@ def _interceptor_types() -> tuple[type, Any]:
 
         def _unary_response(self, continuation: Any, details: Any, request: Any) -> Any:
             target = self._target
-            try:
-                call = target.begin(details.method, _unary(request))
-            except Exception as exc:
-                report_internal_error("capture.grpc.begin", exc)
-                call = None
+            call = target.begin(details.method, _unary(request))
             if call is None:
                 return continuation(details, request)
             try:
@@ -200,11 +206,7 @@ def _interceptor_types() -> tuple[type, Any]:
 
         def _stream_response(self, continuation: Any, details: Any, request: Any) -> Any:
             target = self._target
-            try:
-                call = target.begin(details.method, _unary(request))
-            except Exception as exc:
-                report_internal_error("capture.grpc.begin", exc)
-                call = None
+            call = target.begin(details.method, _unary(request))
             if call is None:
                 return continuation(details, request)
             try:
@@ -224,11 +226,7 @@ def _interceptor_types() -> tuple[type, Any]:
 
         async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
             target = self._target
-            try:
-                call = target.begin(details.method, request)
-            except Exception as exc:
-                report_internal_error("capture.grpc.begin", exc)
-                call = None
+            call = target.begin(details.method, request)
             if call is None:
                 return await continuation(details, request)
             try:
@@ -246,11 +244,7 @@ def _interceptor_types() -> tuple[type, Any]:
 
         async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
             target = self._target
-            try:
-                call = target.begin(details.method, request)
-            except Exception as exc:
-                report_internal_error("capture.grpc.begin", exc)
-                call = None
+            call = target.begin(details.method, request)
             if call is None:
                 return await continuation(details, request)
             try:
