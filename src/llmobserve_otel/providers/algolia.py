@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from llmobserve_otel.providers._paths import PathTable, match_path
 from llmobserve_otel.providers._types import Route, Usage
 
 NAME = "algolia"
@@ -30,7 +31,7 @@ WRITE = Route("index", kind="search")
 BATCH = Route("index", kind="search")
 OPERATIONS = ("search", "index")
 
-_ROUTES: tuple[tuple[str, re.Pattern[str], Route], ...] = (
+_ROUTES: PathTable = (
     ("POST", re.compile(r"/1/indexes/\*/queries"), MULTI_SEARCH),
     ("POST", re.compile(r"/1/indexes/\*/batch"), BATCH),
     ("POST", re.compile(r"/1/indexes/[^/]+/(?:query|browse)"), SEARCH),
@@ -46,11 +47,7 @@ RECORD_ACTIONS = frozenset(
 
 
 def match(method: str, path: str) -> Route | None:
-    path = path.rstrip("/")
-    for route_method, pattern, route in _ROUTES:
-        if method == route_method and pattern.fullmatch(path):
-            return route
-    return None
+    return match_path(_ROUTES, method, path)
 
 
 def request_info(route: Route, body: Any) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from llmobserve_otel.providers._json import as_str, dig
+from llmobserve_otel.providers._paths import PathTable, match_path
 from llmobserve_otel.providers._types import Route, Usage
 
 NAME = "paypal"
@@ -33,20 +34,14 @@ ORDER_CAPTURE = Route("payment", kind="payment")
 AUTHORIZATION_CAPTURE = Route("payment", kind="payment")
 OPERATIONS = ("payment",)
 
-_ROUTES: tuple[tuple[re.Pattern[str], Route], ...] = (
-    (re.compile(r"/v2/checkout/orders/[^/]+/capture"), ORDER_CAPTURE),
-    (re.compile(r"/v2/payments/authorizations/[^/]+/capture"), AUTHORIZATION_CAPTURE),
+_ROUTES: PathTable = (
+    ("POST", re.compile(r"/v2/checkout/orders/[^/]+/capture"), ORDER_CAPTURE),
+    ("POST", re.compile(r"/v2/payments/authorizations/[^/]+/capture"), AUTHORIZATION_CAPTURE),
 )
 
 
 def match(method: str, path: str) -> Route | None:
-    if method != "POST":
-        return None
-    path = path.rstrip("/")
-    for pattern, route in _ROUTES:
-        if pattern.fullmatch(path):
-            return route
-    return None
+    return match_path(_ROUTES, method, path)
 
 
 def request_info(route: Route, body: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 from llmobserve_otel.providers._json import as_int, as_str, dig
+from llmobserve_otel.providers._paths import PathTable, match_path
 from llmobserve_otel.providers._types import Route, Usage
 
 NAME = "stripe"
@@ -36,9 +37,9 @@ CHARGE = Route("payment", kind="payment")
 OPERATIONS = ("payment",)
 
 # Billable paths: create / confirm / capture. `POST /v1/payment_intents/{id}` (update) moves no money.
-_ROUTES: tuple[tuple[re.Pattern[str], Route], ...] = (
-    (re.compile(r"/v1/payment_intents(?:/[^/]+/(?:confirm|capture))?"), PAYMENT_INTENT),
-    (re.compile(r"/v1/charges(?:/[^/]+/capture)?"), CHARGE),
+_ROUTES: PathTable = (
+    ("POST", re.compile(r"/v1/payment_intents(?:/[^/]+/(?:confirm|capture))?"), PAYMENT_INTENT),
+    ("POST", re.compile(r"/v1/charges(?:/[^/]+/capture)?"), CHARGE),
 )
 
 # Decimal places of the smallest unit, where not 2 (https://docs.stripe.com/currencies).
@@ -51,13 +52,7 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 
 
 def match(method: str, path: str) -> Route | None:
-    if method != "POST":
-        return None
-    path = path.rstrip("/")
-    for pattern, route in _ROUTES:
-        if pattern.fullmatch(path):
-            return route
-    return None
+    return match_path(_ROUTES, method, path)
 
 
 def request_info(route: Route, body: Any) -> dict[str, Any]:
