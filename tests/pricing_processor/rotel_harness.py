@@ -29,13 +29,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
-from opentelemetry.proto.trace.v1.trace_pb2 import Span
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSOR = ROOT / "pricing_processor" / "llmobserve_pricing.py"
 VENV = Path(sys.prefix)  # the test venv, where llmobserve-otel is installed
-T0 = 1_735_725_600_000_000_000  # 2025-01-01T10:00:00Z
 
 
 def rotel_binary() -> Path:
@@ -169,43 +167,7 @@ class Rotel:
         self.stop()
 
 
-# --- OTLP requests and a sink ---
-
-
-def any_value(value: Any) -> AnyValue:
-    if isinstance(value, bool):
-        return AnyValue(bool_value=value)
-    if isinstance(value, int):
-        return AnyValue(int_value=value)
-    if isinstance(value, float):
-        return AnyValue(double_value=value)
-    if isinstance(value, bytes):
-        return AnyValue(bytes_value=value)
-    if isinstance(value, list):
-        return AnyValue(array_value=ArrayValue(values=[any_value(v) for v in value]))
-    return AnyValue(string_value=str(value))
-
-
-def make_span(n: int, attributes: Mapping[str, Any], *, name: str = "call", start: int = T0) -> Span:
-    return Span(
-        trace_id=(0xABC).to_bytes(16, "big"),
-        span_id=n.to_bytes(8, "big"),
-        name=name,
-        kind=Span.SPAN_KIND_CLIENT,
-        start_time_unix_nano=start,
-        end_time_unix_nano=start + 1_000_000,
-        attributes=[KeyValue(key=k, value=any_value(v)) for k, v in attributes.items()],
-    )
-
-
-def make_request(*spans: Span, service: str = "agent") -> ExportTraceServiceRequest:
-    request = ExportTraceServiceRequest()
-    resource_spans = request.resource_spans.add()
-    resource_spans.resource.attributes.append(KeyValue(key="service.name", value=any_value(service)))
-    scope_spans = resource_spans.scope_spans.add()
-    scope_spans.scope.name = "tests"
-    scope_spans.spans.extend(spans)
-    return request
+# --- sending OTLP requests (built with span_factory) and a sink ---
 
 
 def export(url: str, request: ExportTraceServiceRequest) -> None:

@@ -24,13 +24,12 @@ from rotel_harness import (
     LocalCollector,
     export,
     free_port,
-    make_request,
-    make_span,
     report,
     require_rotel,
     rotel_env,
     wait_port,
 )
+from span_factory import make_request, make_span
 
 from llmobserve_otel import semconv as sc
 from llmobserve_otel.pricing import TOKEN_COUNT_ATTRIBUTES

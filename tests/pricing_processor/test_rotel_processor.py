@@ -23,11 +23,10 @@ from rotel_harness import (
     OtlpSink,
     Rotel,
     export,
-    make_request,
-    make_span,
     require_rotel,
     rotel_env,
 )
+from span_factory import make_request, make_span
 
 from llmobserve_otel import semconv as sc
 

@@ -1,4 +1,4 @@
-"""Building OTLP export requests for the collector tests (imported by the test modules)."""
+"""Building OTLP export requests for the collector and rotel tests (imported by the test modules)."""
 
 from __future__ import annotations
 
