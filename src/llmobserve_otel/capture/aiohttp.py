@@ -32,10 +32,9 @@ from llmobserve_otel._internal.hosts import is_internal
 from llmobserve_otel._internal.priced import cover_current_span
 from llmobserve_otel._internal.propagation import external_destination
 from llmobserve_otel.capture._body import BodyObserver
-from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
-from llmobserve_otel.capture._patch import unwrap_outermost, wrap_outermost
-from llmobserve_otel.capture._proxy_route import ProxyRoute, configured, reroute_url
-from llmobserve_otel.providers import Registry
+from llmobserve_otel.capture._call import ProviderCall, RequestView
+from llmobserve_otel.capture._patch import MethodCapture
+from llmobserve_otel.capture._proxy_route import ProxyRoute, reroute_url
 
 # id(StreamReader) -> what observes it; entries leave at EOF, on error, or when the response is freed.
 _observed: dict[int, tuple[ProviderCall, BodyObserver | None]] = {}
@@ -121,46 +120,21 @@ def _rerouted(args: Any, kwargs: dict[str, Any], url: Any, route: ProxyRoute) ->
     return args, kwargs
 
 
-class AiohttpCapture:
+class AiohttpCapture(MethodCapture):
     """Instrument/uninstrument `aiohttp.ClientSession._request` (idempotent, outermost)."""
 
     def __init__(self) -> None:
-        self._cls: Any = None
-        self._registry: Registry | None = None
-        self._config: CaptureConfig | None = None
+        super().__init__("aiohttp", "ClientSession", "_request")
         self._reader_type: type | None = None
-        self._proxy: ProxyRoute | None = None
 
-    @property
-    def instrumented(self) -> bool:
-        return self._cls is not None
-
-    def instrument(self, registry: Registry | None = None, config: CaptureConfig | None = None) -> bool:
-        try:
-            module = importlib.import_module("aiohttp")
-            streams = importlib.import_module("aiohttp.streams")
-        except ImportError:
-            return False
-        if registry is not None:
-            self._registry, self._config = registry, config
-            self._proxy = configured()
+    def _prepare(self) -> None:
         if self._reader_type is None:
             # What `ClientResponse.release()` sets on an unread body (a private sentinel; None if renamed).
             released = getattr(
                 importlib.import_module("aiohttp.client_reqrep"), "_CONNECTION_CLOSED_EXCEPTION", None
             )
+            streams = importlib.import_module("aiohttp.streams")
             self._reader_type = _observed_reader_type(streams.StreamReader, released)
-        cls = module.ClientSession
-        wrap_outermost(cls, "_request", self._wrap)
-        self._cls = cls
-        return True
-
-    def uninstrument(self) -> None:
-        cls = self._cls
-        if cls is None:
-            return
-        unwrap_outermost(cls, "_request", self._wrap)
-        self._cls = None
 
     def _plan(self, session: Any, args: Any, kwargs: dict[str, Any]) -> _Plan:
         """What to do with one request: pass it through, reroute it to the proxy, or capture it."""

@@ -16,7 +16,6 @@ byte through unchanged, copy it to the body observer, and end the span at EOF or
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,9 +29,8 @@ from opentelemetry.instrumentation.utils import (
 from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel._internal.hosts import is_internal
 from llmobserve_otel._internal.propagation import EXTERNAL_DESTINATION_KEY
-from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
-from llmobserve_otel.capture._patch import unwrap_outermost, wrap_outermost
-from llmobserve_otel.providers import Registry
+from llmobserve_otel.capture._call import ProviderCall, RequestView
+from llmobserve_otel.capture._patch import MethodCapture
 
 _IN_CAPTURE_KEY = context.create_key("llmobserve-in-urllib-capture")
 _FORM = "application/x-www-form-urlencoded"  # what urllib sends a body as when the caller names no type
@@ -140,31 +138,11 @@ class ObservedResponse(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_call.finish(complete=False)
 
 
-class UrllibCapture:
+class UrllibCapture(MethodCapture):
     """Instrument/uninstrument `urllib.request.OpenerDirector.open` (idempotent)."""
 
     def __init__(self) -> None:
-        self._cls: Any = None
-        self._registry: Registry | None = None
-        self._config: CaptureConfig | None = None
-
-    @property
-    def instrumented(self) -> bool:
-        return self._cls is not None
-
-    def instrument(self, registry: Registry, config: CaptureConfig) -> bool:
-        cls = importlib.import_module("urllib.request").OpenerDirector
-        self._registry, self._config = registry, config
-        wrap_outermost(cls, "open", self._wrap)
-        self._cls = cls
-        return True
-
-    def uninstrument(self) -> None:
-        cls = self._cls
-        if cls is None:
-            return
-        unwrap_outermost(cls, "open", self._wrap)
-        self._cls = None
+        super().__init__("urllib.request", "OpenerDirector", "open")
 
     def _begin(self, args: Any, kwargs: Any) -> tuple[ProviderCall | None, context.Context | None]:
         if (

@@ -37,10 +37,10 @@ from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel._internal.hosts import is_internal
 from llmobserve_otel._internal.priced import cover_current_span
 from llmobserve_otel._internal.propagation import EXTERNAL_DESTINATION_KEY
-from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
-from llmobserve_otel.capture._patch import unwrap_outermost, wrap_outermost
-from llmobserve_otel.capture._proxy_route import ProxyRoute, configured, reroute_url
-from llmobserve_otel.providers import Registry, Route
+from llmobserve_otel.capture._call import ProviderCall, RequestView
+from llmobserve_otel.capture._patch import MethodCapture
+from llmobserve_otel.capture._proxy_route import ProxyRoute, reroute_url
+from llmobserve_otel.providers import Route
 
 _IN_CAPTURE_KEY = context.create_key("llmobserve-in-urllib3-capture")
 # Positions in `HTTPConnectionPool.urlopen(method, url, body, headers, ...)`, self excluded.
@@ -128,39 +128,12 @@ def _request_view(pool: Any, method: str, url: str, body: Any, headers: Any) -> 
     )
 
 
-class Urllib3Capture:
+class Urllib3Capture(MethodCapture):
     """Instrument/uninstrument `urllib3.HTTPConnectionPool.urlopen` (idempotent)."""
 
     def __init__(self) -> None:
-        self._cls: Any = None
-        self._registry: Registry | None = None
-        self._config: CaptureConfig | None = None
-        self._proxy: ProxyRoute | None = None
+        super().__init__("urllib3.connectionpool", "HTTPConnectionPool", "urlopen")
         self._proxy_pools: Any = None  # a PoolManager for the proxy, made on first use
-
-    @property
-    def instrumented(self) -> bool:
-        return self._cls is not None
-
-    def instrument(self, registry: Registry, config: CaptureConfig) -> bool:
-        """Wrap `urlopen` so ours is outermost (again, if another instrumentation wrapped on top)."""
-        try:
-            cls = importlib.import_module("urllib3.connectionpool").HTTPConnectionPool
-        except (ImportError, AttributeError):
-            return False
-        if self._cls is None:
-            self._registry, self._config = registry, config
-            self._proxy = configured()
-        wrap_outermost(cls, "urlopen", self._wrap)
-        self._cls = cls
-        return True
-
-    def uninstrument(self) -> None:
-        cls = self._cls
-        if cls is None:
-            return
-        unwrap_outermost(cls, "urlopen", self._wrap)
-        self._cls = None
 
     def _begin(self, pool: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Plan:
         """What to do with one `urlopen`: None context means pass straight through."""
