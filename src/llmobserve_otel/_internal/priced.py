@@ -9,6 +9,7 @@ and passes the mark up through enclosing GenAI spans. Entries leave when the spa
 from __future__ import annotations
 
 from opentelemetry import trace
+from opentelemetry.context import Context
 
 _MAX = 100_000  # spans left open forever must not grow this without bound
 _covered: dict[int, None] = {}
@@ -25,8 +26,10 @@ def release(span_id: int) -> bool:
     return _covered.pop(span_id, 0) is None
 
 
-def cover_current_span() -> None:
-    """Cover the active span: its call goes out to be priced elsewhere (our span, or the proxy's)."""
-    parent = trace.get_current_span().get_span_context()
-    if parent.is_valid:
+def cover_current_span(ctx: Context | None = None) -> None:
+    """Cover the active span (of `ctx`, else of the current context): its call is priced on another
+    span (our wire span beneath it, or the proxy's). A remote span never ends in this process, so
+    it is not covered: its entry would never leave."""
+    parent = trace.get_current_span(ctx).get_span_context()
+    if parent.is_valid and not parent.is_remote:
         cover(parent.span_id)

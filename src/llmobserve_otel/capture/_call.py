@@ -133,9 +133,7 @@ class ProviderCall:
         self._start_keys = frozenset(attrs)  # set at start; `_finish` sets only what came after
         name = f"{route.operation} {model}" if model else route.operation
         self.span = config.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
-        parent = trace.get_current_span().get_span_context()
-        if parent.is_valid and not parent.is_remote:  # a remote parent (the proxy's caller) never ends here
-            priced.cover(parent.span_id)
+        priced.cover_current_span()
 
     def _set(self, key: str, value: Any) -> None:
         self._attrs[key] = value

@@ -12,7 +12,6 @@ import threading
 import time
 from typing import Any
 
-from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from llmobserve_otel import semconv as sc
@@ -68,9 +67,7 @@ class RpcCall:
         self.span = config.tracer.start_span(
             route.operation, context=parent, kind=SpanKind.CLIENT, attributes=attrs, start_time=self._start_ns
         )
-        parent_span = trace.get_current_span(parent).get_span_context()
-        if parent_span.is_valid:
-            priced.cover(parent_span.span_id)
+        priced.cover_current_span(parent)
 
     def set(self, key: str, value: Any) -> None:
         self._attrs[key] = value
