@@ -130,7 +130,7 @@ def _catalogue_units(
     units: dict[str, float] = {}
     for unit in entry.rates:
         value = usage.get(unit) if unit in usage else attributes.get(f"{sc.USAGE_PREFIX}{unit}")
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        if _is_number(value) and value >= 0:
             units[unit] = value
     return units
 
@@ -155,12 +155,13 @@ def _price_from_catalogue(
     return Price(sc.STATUS_PRICED, cost_usd=cost, model_id=entry.model or model)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _has_units(attributes: Mapping[str, Any]) -> bool:
     """Whether the span carries any `llmobserve.usage.<unit>` amount (without one it has no usage to price)."""
-    return any(
-        key.startswith(sc.USAGE_PREFIX) and isinstance(value, (int, float)) and not isinstance(value, bool)
-        for key, value in attributes.items()
-    )
+    return any(key.startswith(sc.USAGE_PREFIX) and _is_number(value) for key, value in attributes.items())
 
 
 def price(attributes: Mapping[str, Any], timestamp: datetime | None = None) -> Price | None:
@@ -168,24 +169,24 @@ def price(attributes: Mapping[str, Any], timestamp: datetime | None = None) -> P
     usage = _usage(attributes)
     provider = provider_id(attributes)
     billed = attributes.get(_BILLED_USD)
-    if isinstance(billed, (int, float)) and not isinstance(billed, bool) and 0 <= billed < float("inf"):
+    if _is_number(billed) and 0 <= billed < float("inf"):
         return Price(sc.STATUS_PRICED, cost_usd=Decimal(str(billed)))  # the provider's own figure
+    when = timestamp or datetime.now(timezone.utc)
+    has_tokens = "input_tokens" in usage or "output_tokens" in usage
     if provider is not None and catalogue.has(provider):
         try:
-            found = _price_from_catalogue(
-                provider, attributes, usage, timestamp or datetime.now(timezone.utc)
-            )
+            found = _price_from_catalogue(provider, attributes, usage, when)
         except Exception as exc:  # pricing must never break the caller
             _log.warning("llmobserve: pricing %s failed: %r", provider, exc)
             return Price(sc.STATUS_ERROR, reason=f"{type(exc).__name__}: {exc}")
         if found is not None:
             return found
-        if "input_tokens" not in usage and "output_tokens" not in usage and _has_units(attributes):
+        if not has_tokens and _has_units(attributes):
             operation = attributes.get(sc.OPERATION)
             return Price(
                 sc.STATUS_UNKNOWN_MODEL, reason=f"no price for {provider} {operation} {_model(attributes)}"
             )
-    if "input_tokens" not in usage and "output_tokens" not in usage:
+    if not has_tokens:
         if provider is None:
             return None
         return Price(sc.STATUS_NO_USAGE, reason="the response carried no usage")
@@ -193,7 +194,6 @@ def price(attributes: Mapping[str, Any], timestamp: datetime | None = None) -> P
     if model is None:
         return Price(sc.STATUS_UNKNOWN_MODEL, reason="no gen_ai.response.model or gen_ai.request.model")
     catalogue_provider = _GENAI_PRICES_PROVIDER.get(provider, provider) if provider else None
-    when = timestamp or datetime.now(timezone.utc)
     try:
         resolved = _pricer.resolve(catalogue_provider, model, when)
         cost = _pricer.cost(resolved, usage)
