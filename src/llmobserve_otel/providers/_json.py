@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+
+def loads_object(text: str | bytes) -> dict[str, Any] | None:
+    """A JSON object parsed from `text`, or None when it is malformed or not an object."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def dig(obj: Any, *path: str) -> Any:

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from llmobserve_otel.providers import _aws
-from llmobserve_otel.providers._json import as_int, as_str, dig
+from llmobserve_otel.providers._json import as_int, as_str, dig, loads_object
 from llmobserve_otel.providers._types import Route, Usage
 
 NAME = "bedrock"
@@ -195,8 +195,4 @@ class BedrockStream:
 
 
 def _json(data: str) -> dict[str, Any]:
-    try:
-        value = json.loads(data)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+    return loads_object(data) or {}

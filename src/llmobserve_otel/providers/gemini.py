@@ -11,12 +11,11 @@ A streamed response repeats `usageMetadata` in its chunks, the last one holding 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from llmobserve_otel.providers._json import as_int, as_str, dig
+from llmobserve_otel.providers._json import as_int, as_str, dig, loads_object
 from llmobserve_otel.providers._types import Route, Usage
 
 NAME = "gemini"
@@ -119,11 +118,8 @@ class GenerateContentStream:
     def feed(self, event: str | None, data: str) -> None:
         if '"usageMetadata"' not in data and '"finishReason"' not in data:
             return
-        try:
-            chunk = json.loads(data)
-        except ValueError:
-            return
-        if not isinstance(chunk, dict):
+        chunk = loads_object(data)
+        if chunk is None:
             return
         self._finish.extend(_finish_reasons(chunk))
         usage = _usage(chunk)

@@ -25,7 +25,7 @@ import json
 import re
 from typing import Any
 
-from llmobserve_otel.providers._json import as_int, as_str, dig
+from llmobserve_otel.providers._json import as_int, as_str, dig, loads_object
 from llmobserve_otel.providers._types import Route, Usage
 
 NAME = "openai"
@@ -229,11 +229,8 @@ class ChatStream:
             return
         if not self._first and _USAGE.search(data) is None and _FINISH_REASON.search(data) is None:
             return
-        try:
-            chunk = json.loads(data)
-        except ValueError:
-            return
-        if not isinstance(chunk, dict):
+        chunk = loads_object(data)
+        if chunk is None:
             return
         self._first = False
         self._model = self._model or as_str(chunk.get("model"))
