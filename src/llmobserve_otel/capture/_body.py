@@ -57,10 +57,14 @@ class BodyObserver:
                 self._decoder = _Decoder(encoding, limit * 4)
             else:
                 self.problem = f"content-encoding {encoding} not decoded"
-        self._sse: SSEDecoder | EventStreamDecoder | None = (
-            (EventStreamDecoder() if event_stream else SSEDecoder()) if stream else None
-        )
         self._state: StreamState | None = provider.new_stream(route) if stream else None
+        # A stream state may tell from a chunk's text that it would ignore all its events (`skips`):
+        # the decoder then does not split them out (most chunks of a chat stream).
+        self._sse: SSEDecoder | EventStreamDecoder | None = (
+            (EventStreamDecoder() if event_stream else SSEDecoder(getattr(self._state, "skips", None)))
+            if stream
+            else None
+        )
         # Chunks kept as they come (most bodies are one chunk: no copy); joined once in `result()`.
         self._buffer: list[bytes] | None = None if stream else []
         self._size = 0

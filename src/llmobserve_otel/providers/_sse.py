@@ -6,8 +6,9 @@ in the spirit of httpx's `_decoders.py`. Only `event` and `data` fields matter f
 
 from __future__ import annotations
 
-import codecs
 import re
+from codecs import utf_8_decode
+from collections.abc import Callable
 
 Event = tuple[str | None, str]
 
@@ -15,16 +16,30 @@ Event = tuple[str | None, str]
 class SSEDecoder:
     """Decode a text/event-stream incrementally, per the WHATWG event-stream rules."""
 
-    def __init__(self) -> None:
-        self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    def __init__(self, skip: Callable[[str], bool] | None = None) -> None:
+        """`skip(text)`: True when the events of `text` (whole events) matter to no one; they are
+        then dropped without being split out (most chunks of a chat stream)."""
+        self._skip = skip
+        self._pending = b""
+        """The bytes of a UTF-8 sequence cut by the end of the last chunk."""
         self._buffer = ""
         self._event: str | None = None
         self._data: list[str] = []
 
     def decode(self, chunk: bytes) -> list[Event]:
         """Return the events completed by `chunk`."""
-        text = self._text.decode(chunk)
-        if not self._buffer and not self._data and text.endswith("\n\n") and "\r" not in text:
+        # codecs' incremental decoder, minus its Python-level method (this runs for every chunk).
+        if self._pending:
+            chunk = self._pending + chunk
+        text, used = utf_8_decode(chunk, "replace", False)
+        self._pending = chunk[used:] if used != len(chunk) else b""
+        if not self._buffer and not self._data and text.endswith("\n\n"):
+            # Whole events: after them the decoder is empty again, so they can be dropped.
+            if self._skip is not None and self._skip(text):
+                self._event = None
+                return []
+            if "\r" in text:
+                return self._drain(text, final=False)
             # One whole event per chunk, as most servers send them: `data: D` or `event: E` + `data: D`.
             body = text[:-2]
             if "\n" not in body:
@@ -40,7 +55,9 @@ class SSEDecoder:
 
     def flush(self) -> list[Event]:
         """Return the event left over at end of stream, if it was complete but not blank-line terminated."""
-        return self._drain(self._buffer + self._text.decode(b"", final=True), final=True)
+        text = utf_8_decode(self._pending, "replace", True)[0]
+        self._pending = b""
+        return self._drain(self._buffer + text, final=True)
 
     def _drain(self, buffer: str, *, final: bool) -> list[Event]:
         # Most servers end lines with LF only: one split() per chunk, then one pass over the lines
