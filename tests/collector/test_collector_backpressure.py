@@ -21,6 +21,11 @@ def message(response: Any) -> str:
     return status_pb2.Status.FromString(response.content).message
 
 
+def record(stored: list[Any]) -> Any:
+    """A writer insert that keeps the rows of either chunk kind (rows, or the fast path's SpanRows)."""
+    return lambda batch: stored.extend(batch if isinstance(batch, list) else batch.rows())
+
+
 def app_with(writer: Writer | None, **config: Any) -> TestClient:
     collector = Collector(CollectorConfig(clickhouse_url="chdb:///nonexistent", pricing=False, **config))
     collector.writer = writer
@@ -29,7 +34,7 @@ def app_with(writer: Writer | None, **config: Any) -> TestClient:
 
 def test_token_is_required_when_configured() -> None:
     stored: list[Any] = []
-    client = app_with(Writer(stored.extend, batch_size=1, max_queue=10), token="s3cret")
+    client = app_with(Writer(record(stored), batch_size=1, max_queue=10), token="s3cret")
     assert client.post("/v1/traces", content=BODY, headers=PROTOBUF).status_code == 401
     wrong = {**PROTOBUF, "Authorization": "Bearer nope"}
     assert client.post("/v1/traces", content=BODY, headers=wrong).status_code == 401
@@ -42,7 +47,7 @@ def test_token_is_required_when_configured() -> None:
 def test_full_queue_answers_503_with_retry_after() -> None:
     stored: list[Any] = []
     collector = Collector(CollectorConfig(clickhouse_url="chdb:///nonexistent", pricing=False))
-    collector.writer = Writer(stored.extend, batch_size=1, max_queue=3)  # not started: nothing drains
+    collector.writer = Writer(record(stored), batch_size=1, max_queue=3)  # not started: nothing drains
     client = TestClient(collector.app)
     assert client.post("/v1/traces", content=BODY, headers=PROTOBUF).status_code == 200
     more = make_request(make_span(3), make_span(4)).SerializeToString()
@@ -53,7 +58,7 @@ def test_full_queue_answers_503_with_retry_after() -> None:
     # ... and was not remembered as seen: its retry is taken once there is room.
     collector.writer.start()
     assert collector.writer.stop(5)
-    collector.writer = Writer(stored.extend, batch_size=1, max_queue=3)
+    collector.writer = Writer(record(stored), batch_size=1, max_queue=3)
     assert client.post("/v1/traces", content=more, headers=PROTOBUF).status_code == 200
     assert collector.writer.pending == 2 and len(stored) == 2
 

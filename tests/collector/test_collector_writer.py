@@ -108,7 +108,7 @@ def test_stop_reports_rows_it_could_not_store() -> None:
     wait_for(lambda: writer.failing is not None)
     assert writer.stop(5) is False
     assert writer.pending == 1
-    assert writer.leftover() == ["lost"]  # handed back to the caller to spool, not dropped
+    assert writer.leftover() == [["lost"]]  # its chunk, handed back to the caller to spool, not dropped
 
 
 def test_rejects_inconsistent_bounds() -> None:

@@ -38,6 +38,7 @@ from starlette.routing import Route
 from llmobserve_otel.collector._dedupe import SeenWindow
 from llmobserve_otel.collector._otlp import (
     JSON,
+    PROTOBUF,
     OtlpError,
     PayloadTooLarge,
     decode_traces,
@@ -49,6 +50,7 @@ from llmobserve_otel.collector._otlp import (
 )
 from llmobserve_otel.collector._page import page_routes
 from llmobserve_otel.collector._pipeline import Pricer, request_rows
+from llmobserve_otel.collector._span_rows import SpanRows, request_span_rows
 from llmobserve_otel.collector._validate import InvalidAttributeError
 from llmobserve_otel.collector._writer import Writer
 from llmobserve_otel.store import (
@@ -60,6 +62,7 @@ from llmobserve_otel.store import (
     report_rows,
 )
 from llmobserve_otel.store._queries import recent_span_keys
+from llmobserve_otel.store._span_rows import insert_span_rows
 
 __all__ = ("Collector", "CollectorConfig", "collector_pricer")
 
@@ -86,6 +89,8 @@ class CollectorConfig:
     """Largest request body, compressed and decompressed."""
     dedupe_window: int = 500_000
     """Recently accepted span keys remembered to drop retried copies."""
+    sql_decode: bool = True
+    """Embedded store: let ClickHouse decode protobuf spans (`_span_rows`), not Python."""
     spool_dir: str | None = None
     """Where accepted spans go when the store is down at shutdown, to be stored at the next start
     (default: beside a chDB store, `<store>.spool`; for a server, `./.llmobserve/spool`)."""
@@ -124,6 +129,7 @@ class Collector:
         self._query_client: Any = None
         self.writer: Writer | None = None
         self._drained = True
+        self._fallback_logged = False
         self.app = Starlette(
             routes=[
                 Route("/v1/traces", self.traces, methods=["POST"]),
@@ -162,15 +168,37 @@ class Collector:
             self.seen.add_all(recent_span_keys(self._query_client, limit=self.config.dedupe_window // 2))
         except Exception as exc:  # a cold window only weakens retry protection
             _log.warning("llmobserve collector: could not prime the duplicate window: %s", exc)
-        client = self._insert_client
         self._restore_spool()
         self.writer = Writer(
-            lambda rows: insert_spans(client, rows),
+            self._insert,
             batch_size=self.config.batch_size,
             flush_interval=self.config.flush_interval,
             max_queue=self.config.max_queue,
         )
         self.writer.start()
+
+    @property
+    def _sql_decode(self) -> bool:
+        return self.config.sql_decode and parse_url(self.config.clickhouse_url).embedded
+
+    def _insert(self, batch: Any) -> None:
+        """The writer's insert: rows through clickhouse-connect, SpanRows through ClickHouse's decoder."""
+        client = self._insert_client
+        if not isinstance(batch, SpanRows):
+            insert_spans(client, batch)
+            return
+        try:
+            insert_span_rows(client, batch.data)
+        except Exception as exc:
+            # Something SQL does not render (nested values, a repeated key), or the store failed:
+            # the exact path stores the batch, or raises for the writer to retry.
+            rows = batch.rows()
+            if not self._fallback_logged:
+                self._fallback_logged = True
+                _log.warning(
+                    "llmobserve collector: a batch went the Python way (%s)", str(exc).split("\n")[0][:200]
+                )
+            insert_spans(client, rows)
 
     def close(self, timeout: float | None = 60.0) -> bool:
         """Stop taking spans, insert everything accepted, close the store; True when nothing was lost.
@@ -189,8 +217,13 @@ class Collector:
         self._query_client = self._insert_client = None
         return self._drained
 
-    def _spool(self, rows: list[Any]) -> bool:
-        """Save rows the store would not take to a spool file; True when saved."""
+    def _spool(self, chunks: list[Any]) -> bool:
+        """Save what the store would not take to a spool file; True when saved."""
+        rows: list[Any] = []
+        for chunk in chunks:
+            rows.extend(chunk.rows() if isinstance(chunk, SpanRows) else chunk)
+        if not rows:
+            return True
         directory = self.config.spool_path()
         path = os.path.join(directory, f"spans-{time.time_ns()}.jsonl")
         try:
@@ -297,23 +330,36 @@ class Collector:
             refused = self._unavailable(media)
             if refused is not None:
                 return refused
-            export = decode_traces(body, media)
-            batch = request_rows(export, pricer=self.pricer, seen=self.seen)
+            export = decode_traces(body, media)  # also validates what the fast path only frames
+            fast = None
+            if media == PROTOBUF and self._sql_decode:
+                fast = request_span_rows(body, pricer=self.pricer, seen=self.seen)
+            if fast is not None:
+                chunk: Any = fast
+                keys, rejected, error_message = fast.keys, 0, ""
+            else:
+                batch = request_rows(export, pricer=self.pricer, seen=self.seen)
+                chunk, keys, rejected, error_message = (
+                    batch.rows,
+                    batch.keys,
+                    batch.rejected,
+                    batch.error_message,
+                )
         except OtlpError as exc:
             return self._error(media, exc.status, str(exc))
         except InvalidAttributeError as exc:
             return self._error(media, 400, str(exc))
         except ClientDisconnect:
             return Response(status_code=400)
-        if batch.rows:
+        if keys:
             writer = self.writer
-            if writer is None or not writer.submit(batch.rows):
+            if writer is None or not writer.submit(chunk):
                 return self._unavailable(media) or self._error(
                     media, 503, "collector queue full, retry later", {"Retry-After": "1"}
                 )
             # Remembered only once accepted: a refused request must be stored when retried.
-            self.seen.add_all(batch.keys)
-        return Response(traces_response(media, batch.rejected, batch.error_message), 200, media_type=media)
+            self.seen.add_all(keys)
+        return Response(traces_response(media, rejected, error_message), 200, media_type=media)
 
     async def discard(self, request: Request) -> Response:
         """Metrics and logs: checked like traces, then dropped (this collector stores traces only)."""

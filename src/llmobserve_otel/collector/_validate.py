@@ -9,13 +9,14 @@ fault shows up where it was made.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from itertools import repeat
 from typing import Any
 
 from llmobserve_otel import semconv as sc
 
-__all__ = ("InvalidAttributeError", "check_attributes")
+__all__ = ("InvalidAttributeError", "check_attributes", "surely_valid")
 
 
 class InvalidAttributeError(ValueError):
@@ -112,3 +113,53 @@ def _check(key: str, value: Any, span_name: str, index: int) -> None:
             f"span {index} ({span_name!r}): attribute {key!r} must be {expected}, "
             f"got {type(value).__name__} {value!r:.60}"
         )
+
+
+# --- the same rules over the raw request bytes, for the fast path ---------------------------------
+#
+# Every span attribute subject to a rule is a KeyValue whose key field is `\x0a <len> <key>`, in
+# whatever order its fields come. One regex pass looks for such a key field NOT followed by a value
+# field that passes the rule (`\x12 <len> <AnyValue>`, the canonical order every protobuf library
+# writes). None found means every such attribute passed; a hit (a wrong type, a non-canonical
+# encoding, -0.0, a count sent as a double) sends the request to `check_attributes`, which decides
+# exactly. Strings are checked for their tag only.
+
+_STRING_VALUE = rb"[\x02-\x7f]\x0a|[\x80-\xff][\x00-\x7f]\x0a"
+# A non-negative int64: a varint of at most 9 bytes, the AnyValue holding nothing else.
+_INT_VALUE = b"|".join(
+    re.escape(bytes([n + 1, 0x18])) + (b"[\x80-\xff]{%d}" % (n - 1) if n > 1 else b"") + b"[\x00-\x7f]"
+    for n in range(1, 10)
+)
+# A finite non-negative double: sign bit clear, exponent not all ones (little-endian fixed64).
+_DOUBLE_VALUE = rb"\x09\x21[\x00-\xff]{6}(?:[\x00-\xff][\x00-\x7e]|[\x00-\xef]\x7f)"
+_VALUE_RULES = {
+    **dict.fromkeys(_STRINGS, _STRING_VALUE),
+    **dict.fromkeys(_COUNTS, _INT_VALUE),
+    sc.COST_USD: _INT_VALUE + b"|" + _DOUBLE_VALUE,
+}
+
+
+def _suspect_regex() -> re.Pattern[bytes]:
+    # Grouped by key length, the byte after the tag, so most candidates fail on one comparison.
+    by_length: dict[int, list[bytes]] = {}
+    for key, value in _VALUE_RULES.items():
+        branch = re.escape(key.encode()) + b"(?!\x12(?:" + value + b"))"
+        by_length.setdefault(len(key), []).append(branch)
+    return re.compile(
+        b"\x0a(?:"
+        + b"|".join(re.escape(bytes([n])) + b"(?:" + b"|".join(alts) + b")" for n, alts in by_length.items())
+        + b")"
+    )
+
+
+_SUSPECT = _suspect_regex()
+_USAGE_PREFIX = sc.USAGE_PREFIX.encode()
+
+
+def surely_valid(body: bytes) -> bool:
+    """True when no span in this encoded ExportTraceServiceRequest can fail `check_attributes`.
+
+    False means "not sure": decode the request and run `check_attributes`. Non-token usage units
+    (`llmobserve.usage.*`, open-ended keys) always answer False.
+    """
+    return _USAGE_PREFIX not in body and _SUSPECT.search(body) is None

@@ -7,6 +7,10 @@ store is failing, `submit` refuses and the receiver answers 503 so the exporter 
 Inserts are batched by size (`batch_size` spans) and time (`flush_interval` seconds after the
 oldest queued span), so the store sees few large inserts under load and a lone span still
 lands within the interval.
+
+The queue holds chunks, one per request: a list of rows, or an object with a `merge` classmethod
+(the collector's `SpanRows`). An insert gets consecutive chunks of one kind, merged: rows into one
+list, the others by their `merge`.
 """
 
 from __future__ import annotations
@@ -15,21 +19,32 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sized
 from typing import Any
 
 __all__ = ("Writer",)
 
 _log = logging.getLogger(__name__)
 
-Insert = Callable[[Sequence[Sequence[Any]]], None]
+Insert = Callable[[Any], None]
+
+
+def _merge(chunks: list[Any]) -> Any:
+    merge = getattr(type(chunks[0]), "merge", None)
+    if merge is not None:
+        return merge(chunks)
+    rows: list[Any] = []
+    for chunk in chunks:
+        rows.extend(chunk)
+    return rows
 
 
 class Writer:
-    """Queue rows and insert them from a background thread.
+    """Queue chunks of spans and insert them from a background thread.
 
     Args:
-        insert: writes a list of rows to the store; raises on failure.
+        insert: writes a merged chunk (a list of rows, or a merged chunk object) to the store;
+            raises on failure.
         batch_size: insert as soon as this many spans are queued.
         flush_interval: insert at the latest this many seconds after the oldest queued span.
         max_queue: most spans held in memory (queued plus in flight).
@@ -51,7 +66,7 @@ class Writer:
         self._flush_interval = flush_interval
         self._max_queue = max_queue
         self._retry_max_delay = retry_max_delay
-        self._queue: deque[Sequence[Any]] = deque()
+        self._queue: deque[Any] = deque()
         self._queued = 0  # spans in _queue
         self._in_flight = 0  # spans taken by the thread, not yet inserted
         self._oldest: float | None = None  # monotonic time the oldest queued span arrived
@@ -59,14 +74,14 @@ class Writer:
         self._stopping = False
         self._failing: str | None = None
         self._inserted = 0
-        self._unstored: list[Any] = []  # the in-flight batch the thread gave up on at shutdown
+        self._unstored: list[Any] = []  # the in-flight chunk the thread gave up on at shutdown
         self._thread: threading.Thread | None = None
 
     # --- receiver side ---
 
-    def submit(self, rows: Sequence[Any]) -> bool:
-        """Queue `rows` (all or nothing); False when the queue is full, failing or stopping."""
-        if not rows:
+    def submit(self, rows: Sized) -> bool:
+        """Queue a chunk of `len(rows)` spans (all or nothing); False when full, failing or stopping."""
+        if not len(rows):
             return True
         with self._cond:
             if self._stopping or self._failing is not None:
@@ -115,20 +130,17 @@ class Writer:
         return self.pending == 0
 
     def leftover(self) -> list[Any]:
-        """Rows accepted but not stored, once `stop()` gave up on a failing store (else empty).
+        """Chunks accepted but not stored, once `stop()` gave up on a failing store (else empty).
 
         Only meaningful after `stop()`: the caller saves them elsewhere rather than lose them.
         """
         with self._cond:
-            rows = list(self._unstored)
-            for batch in self._queue:
-                rows.extend(batch)
-            return rows
+            return [*self._unstored, *self._queue]
 
     # --- insert thread ---
 
     def _take(self) -> list[Any] | None:
-        """Wait for a batch that is due; None when stopping with nothing left."""
+        """Wait for a batch that is due and take its chunks; None when stopping with nothing left."""
         with self._cond:
             while True:
                 if self._queued >= self._batch_size or (self._stopping and self._queued):
@@ -142,23 +154,28 @@ class Writer:
                 else:
                     wait = None
                 self._cond.wait(wait)
-            rows: list[Any] = []
-            while self._queue and len(rows) < self._batch_size:
-                rows.extend(self._queue.popleft())
-            self._queued -= len(rows)
-            self._in_flight = len(rows)
+            chunks = [self._queue.popleft()]
+            spans = len(chunks[0])
+            kind = type(chunks[0])
+            while self._queue and spans < self._batch_size and type(self._queue[0]) is kind:
+                chunks.append(self._queue.popleft())
+                spans += len(chunks[-1])
+            self._queued -= spans
+            self._in_flight = spans
             self._oldest = time.monotonic() if self._queued else None
-            return rows
+            return chunks
 
     def _run(self) -> None:
         delay = 0.1
         while True:
-            rows = self._take()
-            if rows is None:
+            chunks = self._take()
+            if chunks is None:
                 return
+            batch = _merge(chunks)
+            spans = len(batch)
             while True:
                 try:
-                    self._insert(rows)
+                    self._insert(batch)
                 except Exception as exc:  # the store is down or refused: keep the rows, retry
                     with self._cond:
                         first = self._failing is None
@@ -169,7 +186,7 @@ class Writer:
                         # Give up on shutdown only after a full backoff cycle; `leftover()` hands
                         # the rows to the caller.
                         with self._cond:
-                            self._unstored = rows
+                            self._unstored = [batch]
                         return
                     time.sleep(delay)
                     delay = min(delay * 2, self._retry_max_delay)
@@ -179,6 +196,6 @@ class Writer:
                         _log.warning("llmobserve collector: store writable again")
                     self._failing = None
                     self._in_flight = 0
-                    self._inserted += len(rows)
+                    self._inserted += spans
                 delay = 0.1
                 break
