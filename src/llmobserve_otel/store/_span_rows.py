@@ -104,6 +104,7 @@ def _scalar_string(v: str) -> str:
         f"{v}.kind = 'double_value', {_double(v + '.double_value')}, "
         f"{v}.kind = 'bool_value', if({v}.bool_value, 'true', 'false'), "
         f"{v}.kind = 'bytes_value', base64Encode({v}.bytes_value), "
+        f"{v}.kind = 'none', '', "  # an empty value is '', not the '0' of toString(throwIf(...))
         f"toString(throwIf({v}.kind IN ('array_value', 'kvlist_value'), {literal(NESTED_VALUE_ERROR)})))"
     )
 
