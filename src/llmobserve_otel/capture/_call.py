@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 
 from opentelemetry import trace
 from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from llmobserve_otel import semconv as sc
@@ -91,7 +92,15 @@ def _multipart_fields(body: bytes, content_type: str) -> dict[str, str]:
 class ProviderCall:
     """The span of one provider call and what is known about it."""
 
-    def __init__(self, config: CaptureConfig, provider: Any, route: Route, request: RequestView) -> None:
+    def __init__(
+        self,
+        config: CaptureConfig,
+        provider: Any,
+        route: Route,
+        request: RequestView,
+        parent: Context | None = None,
+    ) -> None:
+        """`parent`: the context the span starts in (default: the current one)."""
         self._config = config
         self._provider = provider
         self._route = route
@@ -132,8 +141,8 @@ class ProviderCall:
         self._attrs = attrs
         self._start_keys = frozenset(attrs)  # set at start; `_finish` sets only what came after
         name = f"{route.operation} {model}" if model else route.operation
-        self.span = config.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
-        priced.cover_current_span()
+        self.span = config.tracer.start_span(name, parent, kind=SpanKind.CLIENT, attributes=attrs)
+        priced.cover_current_span(parent)
 
     def _set(self, key: str, value: Any) -> None:
         self._attrs[key] = value
@@ -151,7 +160,7 @@ class ProviderCall:
             if isinstance(found, Usage):  # tokens (and units) from headers
                 self._head_usage, found = found, found.units
             self._units.update(found or {})
-        content_type = (headers.get("content-type") or "").lower()
+        content_type, encoding = _content_headers(headers)
         event_stream = content_type.startswith(_EVENT_STREAM)
         stream = event_stream or content_type.startswith("text/event-stream")
         if not stream and "json" not in content_type:
@@ -163,7 +172,7 @@ class ProviderCall:
             self._provider,
             self._route,
             stream=stream,
-            encoding=(headers.get("content-encoding") or "").lower() or None,
+            encoding=encoding or None,
             limit=self._config.max_body_bytes,
             event_stream=event_stream,
         )
@@ -213,6 +222,25 @@ class ProviderCall:
 
 
 _EVENT_STREAM = "application/vnd.amazon.eventstream"  # AWS binary frames (Bedrock streams)
+
+
+def _content_headers(headers: Any) -> tuple[str, str]:
+    """The lower-cased content type and content encoding of a response ("" when absent).
+
+    httpx's `Headers.get` lower-cases, encodes and compares every header on each call: one pass
+    over its (raw key, lower-case key, value) list reads both. Other header types: their `get`.
+    """
+    items = getattr(headers, "_list", None) if type(headers).__module__.startswith("httpx") else None
+    if type(items) is not list:
+        return (headers.get("content-type") or "").lower(), (headers.get("content-encoding") or "").lower()
+    types: list[bytes] = []
+    encodings: list[bytes] = []
+    for _, key, value in items:
+        if key == b"content-type":
+            types.append(value)
+        elif key == b"content-encoding":
+            encodings.append(value)
+    return b", ".join(types).decode("latin-1").lower(), b", ".join(encodings).decode("latin-1").lower()
 
 
 def _set_attributes(span: Any, attributes: dict[str, Any]) -> None:

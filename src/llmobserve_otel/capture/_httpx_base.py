@@ -13,6 +13,7 @@ import importlib
 from typing import Any
 
 from opentelemetry import context, trace
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.utils import (
     _SUPPRESS_HTTP_INSTRUMENTATION_KEY,
     _SUPPRESS_INSTRUMENTATION_KEY,
@@ -98,21 +99,40 @@ def _stream_types(module: Any) -> tuple[type, type]:
     return ObservedStream, AsyncObservedStream
 
 
-def _request_view(request: Any) -> RequestView:
-    url = request.url
+def _request_view(
+    request: Any, host: str, port: int | None, path: str, content_type: str | None
+) -> RequestView:
     try:
         body: bytes | None = request.content
     except Exception:  # a streaming request body that was not read: model comes from the response
         body = _multipart_text_fields(request.stream)
     return RequestView(
         method=request.method,
-        scheme=url.scheme,
-        host=url.host,
-        port=url.port,
-        path=url.path,
+        scheme=request.url.scheme,
+        host=host,
+        port=port,
+        path=path,
         body=body,
-        content_type=request.headers.get("content-type"),
+        content_type=content_type,
     )
+
+
+def _scan_headers(headers: Any) -> tuple[bool, str | None]:
+    """(whether there is a `baggage` header, the content type), in one pass over httpx's header list.
+
+    `name in headers` and `headers.get(name)` each lower-case, encode and scan every header.
+    """
+    items = getattr(headers, "_list", None) if type(headers).__module__.startswith("httpx") else None
+    if type(items) is not list:  # not the httpx Headers this knows: its public API
+        return "baggage" in headers, headers.get("content-type")
+    baggage = False
+    content_types: list[str] = []
+    for _, key, value in items:
+        if key == b"content-type":
+            content_types.append(value.decode("latin-1"))
+        elif key == b"baggage":
+            baggage = True
+    return baggage, ", ".join(content_types) if content_types else None
 
 
 def _multipart_text_fields(stream: Any) -> bytes | None:
@@ -181,36 +201,40 @@ class HttpxCapture:
 
     def _begin(self, request: Any) -> tuple[ProviderCall | None, context.Context | None]:
         """Decide what to do with a request: (call, context to run the transport in)."""
-        if (
-            self._module is None
-            or context.get_value(_SUPPRESS_INSTRUMENTATION_KEY)
-            or context.get_value(_IN_CAPTURE_KEY)
-        ):
+        if self._module is None:
+            return None, None
+        parent = context.get_current()  # read once: each context.get_value reads it again
+        if parent.get(_SUPPRESS_INSTRUMENTATION_KEY) or parent.get(_IN_CAPTURE_KEY):
             return None, None
         assert self._registry is not None and self._config is not None
         url = request.url
-        provider = self._registry.lookup(url.host, url.port)
-        if provider is None and is_internal(url.host):
+        host, port = url.host, url.port  # URL properties parse on every read: read each once
+        provider = self._registry.lookup(host, port)
+        if provider is None and is_internal(host):
             return None, None
         # Baggage written before the transport (the anthropic SDK injects its own trace headers
         # from the global propagator) must not leave for a third party either.
-        if "baggage" in request.headers:
+        baggage, content_type = _scan_headers(request.headers)
+        if baggage:
             del request.headers["baggage"]
-        ctx = context.set_value(_IN_CAPTURE_KEY, True)
+        # Contexts built with every key at once: context.set_value copies the whole context per key.
         if provider is None:
-            return None, context.set_value(EXTERNAL_DESTINATION_KEY, True, ctx)
+            return None, Context({**parent, _IN_CAPTURE_KEY: True, EXTERNAL_DESTINATION_KEY: True})
         if self._proxy is not None:
             # LLMOBSERVE_PROXY_URL: the proxy records the call, under the stock HTTP span. A GenAI
             # span around it (openai-v2, the SDK's own) is the same call: mark it, so it is not priced.
             reroute_httpx(request, self._proxy)
-            cover_current_span()
-            return None, ctx
-        route = provider.match(request.method, url.path)
+            cover_current_span(parent)
+            return None, context.set_value(_IN_CAPTURE_KEY, True, parent)
+        path = url.path
+        route = provider.match(request.method, path)
         # Provider hosts get no propagation headers at all: suppress the stock HTTP span (ours replaces it).
-        ctx = context.set_value(_SUPPRESS_HTTP_INSTRUMENTATION_KEY, True, ctx)
+        ctx = Context({**parent, _IN_CAPTURE_KEY: True, _SUPPRESS_HTTP_INSTRUMENTATION_KEY: True})
         if route is None:
             return None, ctx
-        call = ProviderCall(self._config, provider, route, _request_view(request))
+        call = ProviderCall(
+            self._config, provider, route, _request_view(request, host, port, path, content_type), parent
+        )
         return call, trace.set_span_in_context(call.span, ctx)
 
     def _wrap_sync(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
