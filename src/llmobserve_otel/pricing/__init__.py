@@ -86,6 +86,10 @@ class Price:
     """The catalogue's model id the call was matched to."""
 
 
+_Outcome = tuple[str, Decimal | None, str | None, str | None]
+"""`Price` fields in order: status, cost_usd, reason, model_id."""
+
+
 def provider_id(attributes: Mapping[str, Any]) -> str | None:
     """The provider of a span: ours, else the GenAI semconv name (new, then old spelling)."""
     for key in (sc.PROVIDER, sc.GEN_AI_PROVIDER_NAME, sc.GEN_AI_SYSTEM):
@@ -105,15 +109,19 @@ def _model(attributes: Mapping[str, Any]) -> str | None:
 
 def _usage(attributes: Mapping[str, Any]) -> dict[str, int]:
     usage: dict[str, int] = {}
+    get = attributes.get
     for attribute, key in _TOKEN_ATTRIBUTES:
-        if key in usage:
+        value = get(attribute)
+        if value is None or key in usage:  # most of these attributes are absent
             continue
-        value = attributes.get(attribute)
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, int) and value >= 0:
+        if type(value) is not int:  # bools are not counts; integral floats are
+            if isinstance(value, bool):
+                continue
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            elif not isinstance(value, int):
+                continue
+        if value >= 0:
             usage[key] = value
     return usage
 
@@ -137,7 +145,7 @@ def _catalogue_units(
 
 def _price_from_catalogue(
     provider: str, attributes: Mapping[str, Any], usage: dict[str, int], when: datetime
-) -> Price | None:
+) -> _Outcome | None:
     """Price from our data / the user's file; None when no entry applies (genai-prices may)."""
     operation = attributes.get(sc.OPERATION) or attributes.get(sc.GEN_AI_OPERATION_NAME)
     model = _model(attributes)
@@ -147,12 +155,12 @@ def _price_from_catalogue(
     units = _catalogue_units(entry, attributes, usage)
     status = attributes.get(sc.HTTP_RESPONSE_STATUS_CODE)
     if not units and isinstance(status, int) and status >= 400:  # no implicit per-call fee on a refusal
-        return Price(sc.STATUS_NO_USAGE, reason=f"HTTP {status}: the call was refused, nothing billed")
+        return (sc.STATUS_NO_USAGE, None, f"HTTP {status}: the call was refused, nothing billed", None)
     cost = unit_cost(entry, units)
     if cost is None:
         units = ", ".join(sorted(entry.rates))
-        return Price(sc.STATUS_NO_USAGE, reason=f"no usage in the units {provider} is priced by ({units})")
-    return Price(sc.STATUS_PRICED, cost_usd=cost, model_id=entry.model or model)
+        return (sc.STATUS_NO_USAGE, None, f"no usage in the units {provider} is priced by ({units})", None)
+    return (sc.STATUS_PRICED, cost, None, entry.model or model)
 
 
 def _is_number(value: Any) -> bool:
@@ -166,11 +174,17 @@ def _has_units(attributes: Mapping[str, Any]) -> bool:
 
 def price(attributes: Mapping[str, Any], timestamp: datetime | None = None) -> Price | None:
     """Price a span from its attributes; None when it is not a priceable call (no usage at all)."""
+    outcome = _price(attributes, timestamp)
+    return None if outcome is None else Price(*outcome)
+
+
+def _price(attributes: Mapping[str, Any], timestamp: datetime | None) -> _Outcome | None:
+    """`price` as a plain tuple: a frozen dataclass costs more to build than the rest of pricing a call."""
     usage = _usage(attributes)
     provider = provider_id(attributes)
     billed = attributes.get(_BILLED_USD)
     if _is_number(billed) and 0 <= billed < float("inf"):
-        return Price(sc.STATUS_PRICED, cost_usd=Decimal(str(billed)))  # the provider's own figure
+        return (sc.STATUS_PRICED, Decimal(str(billed)), None, None)  # the provider's own figure
     when = timestamp or datetime.now(timezone.utc)
     has_tokens = "input_tokens" in usage or "output_tokens" in usage
     if provider is not None and catalogue.has(provider):
@@ -178,32 +192,35 @@ def price(attributes: Mapping[str, Any], timestamp: datetime | None = None) -> P
             found = _price_from_catalogue(provider, attributes, usage, when)
         except Exception as exc:  # pricing must never break the caller
             _log.warning("llmobserve: pricing %s failed: %r", provider, exc)
-            return Price(sc.STATUS_ERROR, reason=f"{type(exc).__name__}: {exc}")
+            return (sc.STATUS_ERROR, None, f"{type(exc).__name__}: {exc}", None)
         if found is not None:
             return found
         if not has_tokens and _has_units(attributes):
             operation = attributes.get(sc.OPERATION)
-            return Price(
-                sc.STATUS_UNKNOWN_MODEL, reason=f"no price for {provider} {operation} {_model(attributes)}"
+            return (
+                sc.STATUS_UNKNOWN_MODEL,
+                None,
+                f"no price for {provider} {operation} {_model(attributes)}",
+                None,
             )
     if not has_tokens:
         if provider is None:
             return None
-        return Price(sc.STATUS_NO_USAGE, reason="the response carried no usage")
+        return (sc.STATUS_NO_USAGE, None, "the response carried no usage", None)
     model = _model(attributes)
     if model is None:
-        return Price(sc.STATUS_UNKNOWN_MODEL, reason="no gen_ai.response.model or gen_ai.request.model")
+        return (sc.STATUS_UNKNOWN_MODEL, None, "no gen_ai.response.model or gen_ai.request.model", None)
     catalogue_provider = _GENAI_PRICES_PROVIDER.get(provider, provider) if provider else None
     try:
         resolved = _pricer.resolve(catalogue_provider, model, when)
         cost = _pricer.cost(resolved, usage)
     except UnknownModelError as exc:
         _warn_once(catalogue_provider, model, str(exc))
-        return Price(sc.STATUS_UNKNOWN_MODEL, reason=str(exc))
+        return (sc.STATUS_UNKNOWN_MODEL, None, str(exc), None)
     except Exception as exc:  # pricing must never break the caller
         _log.warning("llmobserve: pricing %s/%s failed: %r", provider, model, exc)
-        return Price(sc.STATUS_ERROR, reason=f"{type(exc).__name__}: {exc}")
-    return Price(sc.STATUS_PRICED, cost_usd=cost, model_id=resolved.model_id)
+        return (sc.STATUS_ERROR, None, f"{type(exc).__name__}: {exc}", None)
+    return (sc.STATUS_PRICED, cost, None, resolved.model_id)
 
 
 def cost_attributes(
@@ -221,14 +238,15 @@ def cost_attributes(
         if attributes.get(sc.COST_STATUS) == sc.STATUS_DUPLICATE:
             return {}
         when = datetime.fromtimestamp(timestamp_ns / 1e9, timezone.utc) if timestamp_ns else None
-        result = price(attributes, when)
-        if result is None:
+        outcome = _price(attributes, when)
+        if outcome is None:
             return {}
-        if result.cost_usd is None:
-            _count_unpriced(result.status)
-            return {sc.COST_STATUS: result.status, sc.COST_REASON: result.reason or result.status}
+        status, cost, reason, _ = outcome
+        if cost is None:
+            _count_unpriced(status)
+            return {sc.COST_STATUS: status, sc.COST_REASON: reason or status}
         return {
-            sc.COST_USD: float(result.cost_usd),
+            sc.COST_USD: float(cost),
             sc.COST_SOURCE: source,
             sc.COST_STATUS: sc.STATUS_PRICED,
         }

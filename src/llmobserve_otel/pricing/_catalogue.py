@@ -171,6 +171,8 @@ class Catalogue:
         self._user_file = user_file
         self._by_provider: dict[str, list[UnitPrice]] | None = None
         self._lock = threading.Lock()
+        self._found: tuple[Any, dict[tuple[Any, ...], UnitPrice | None]] = (None, {})
+        """`find` answers for the loaded entries (the first item): the search runs once per call kind and day."""
 
     def _load(self) -> dict[str, list[UnitPrice]]:
         by_provider: dict[str, list[UnitPrice]] = {}
@@ -213,14 +215,27 @@ class Catalogue:
     ) -> UnitPrice | None:
         """The entry that prices this call, or None."""
         day = (when or datetime.now(timezone.utc)).astimezone(timezone.utc).date()
+        by_provider = self._get()
+        loaded, found = self._found
+        if loaded is not by_provider:
+            found = {}
+            self._found = (by_provider, found)
+        call = (provider, operation, model, day)
+        try:
+            return found[call]
+        except KeyError:
+            pass
         best: UnitPrice | None = None
         best_key: tuple[Any, ...] = ()
-        for entry in self._get().get(provider, ()):
+        for entry in by_provider.get(provider, ()):
             if entry.since > day or not entry.matches(operation, model):
                 continue
             key = (entry.specificity(model), entry.since)
             if best is None or key > best_key:
                 best, best_key = entry, key
+        if len(found) >= 10_000:  # bound memory against a stream of junk model names
+            found.clear()
+        found[call] = best
         return best
 
     def reset(self) -> None:

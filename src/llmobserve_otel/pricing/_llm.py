@@ -52,6 +52,8 @@ class LlmPrice:
     fee: Decimal
     linear_below: int | None
     """Input-token count from which a tier applies (None: no tiers)."""
+    terms: tuple[tuple[str, Decimal], ...] = ()
+    """(usage key, coefficient) for the non-zero coefficients: what the linear cost sums."""
 
 
 class LlmPricer:
@@ -94,7 +96,10 @@ class LlmPricer:
             or resolved.provider_id != provider_info.id
         ):
             coefficients, fee, linear_below = _linearise(model_price)
-            resolved = LlmPrice(provider_info.id, model_info.id, model_price, coefficients, fee, linear_below)
+            terms = tuple((k, c) for k, c in zip(USAGE_KEYS, coefficients or (), strict=False) if c)
+            resolved = LlmPrice(
+                provider_info.id, model_info.id, model_price, coefficients, fee, linear_below, terms
+            )
             with self._lock:
                 self._resolved[id(model_price)] = resolved
         return resolved
@@ -108,11 +113,10 @@ class LlmPricer:
             and (price.linear_below is None or usage.get("input_tokens", 0) < price.linear_below)
         )
         if linear:
-            assert price.coefficients is not None
             total = price.fee
-            for key, coefficient in zip(USAGE_KEYS, price.coefficients, strict=True):
+            for key, coefficient in price.terms:
                 count = usage.get(key)
-                if count and coefficient:
+                if count:
                     total += coefficient * count
             return total
         return _full_cost(price.model_price, usage)
