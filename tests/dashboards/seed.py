@@ -14,7 +14,7 @@ from typing import Any
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from llmobserve_otel import semconv as sc
-from llmobserve_otel.store import insert_spans
+from llmobserve_otel.store import insert_spans, refresh_views
 from llmobserve_otel.store._rows import span_row, string_map
 
 MIN = 60 * 1_000_000_000
@@ -257,3 +257,4 @@ def rows() -> list[Any]:
 
 def seed(client: Any) -> None:
     insert_spans(client, rows())
+    refresh_views(client)  # the run-hours states refresh every 10 s; now, for the tests

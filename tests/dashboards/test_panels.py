@@ -15,7 +15,7 @@ import pytest
 from seed import FROM_MS, H0, MIN, TO_MS, Call, call_row, trace_id
 
 from llmobserve_otel.dashboards import DASHBOARDS, QueryContext, dashboard, panel_rows
-from llmobserve_otel.store import insert_spans
+from llmobserve_otel.store import insert_spans, refresh_views
 
 D = Decimal
 # The seeded costs, by call (see seed.py for the token x price arithmetic of each).
@@ -205,8 +205,8 @@ def test_agent_runs_filtered(store: Any, variables: dict[str, Any], support_runs
 
 def test_a_run_counts_once_in_each_hour_it_spends_in(store: Any) -> None:
     # On 2 Jan, away from every other test's range. Run t6 (support) makes calls at 16:58 (first
-    # insert), 16:59 and 17:01 (second insert); run t7 one call at 16:30 (second insert). The second
-    # insert must recompute 16:00 from all its runs, not from the inserted block alone.
+    # insert), 16:59 and 17:01 (second insert); run t7 one call at 16:30 (second insert). The refresh
+    # after the second insert must recompute 16:00 from all its runs, not from that insert alone.
     def call(trace: str, span: str, minute: int, model: str, tokens: tuple[int, int], cost: str) -> Call:
         return Call(trace, span, "", 30 * 60 + minute, "acme", "support", "openai", model,
                     "agent:support/step:draft", *tokens, D(cost))  # fmt: skip
@@ -216,7 +216,9 @@ def test_a_run_counts_once_in_each_hour_it_spends_in(store: Any) -> None:
     x3 = call("t6", "x3", 61, "gpt-4o", (2000, 400), "0.009")  # 2000*2.5e-6 + 400*10e-6
     x4 = call("t7", "x4", 30, "gpt-4o", (500, 100), "0.00225")  # 500*2.5e-6 + 100*10e-6
     insert_spans(store, [call_row(x1)])
+    refresh_views(store)
     insert_spans(store, [call_row(x) for x in (x2, x3, x4)])
+    refresh_views(store)
     sixteen = H0 + 30 * 60 * MIN
     board = dashboard(AGENTS).panel("agent_runs")
 

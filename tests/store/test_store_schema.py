@@ -71,15 +71,16 @@ def test_schema_creation_is_idempotent(store: Any) -> None:
     assert tables == [
         "llmobserve_costs",
         "llmobserve_costs_agent_hours",
-        "llmobserve_costs_agent_hours_mv",
+        "llmobserve_costs_agent_hours_refresh",
         "llmobserve_costs_hourly",
         "llmobserve_costs_hourly_mv",
         "llmobserve_costs_mv",
         "llmobserve_costs_run_hours",
-        "llmobserve_costs_run_hours_mv",
+        "llmobserve_costs_run_hours_dirty",
+        "llmobserve_costs_run_hours_dirty_mv",
+        "llmobserve_costs_run_hours_refresh",
         "llmobserve_costs_runs",
         "llmobserve_costs_runs_mv",
-        "llmobserve_costs_runs_read",
         "llmobserve_costs_trace_keys",
         "llmobserve_costs_trace_keys_mv",
         "llmobserve_costs_traces",
@@ -92,7 +93,8 @@ def test_schema_creation_is_idempotent(store: Any) -> None:
 
 def test_every_statement_is_if_not_exists() -> None:
     for statement in schema_statements(SchemaOptions(cluster="prod")):
-        assert " IF NOT EXISTS " in statement.split("\n")[0], statement[:80]
+        first = statement.split("\n")[0]
+        assert " IF NOT EXISTS " in first or first.startswith("DROP VIEW IF EXISTS "), statement[:80]
 
 
 def test_cluster_variant_replicates_and_distributes() -> None:
@@ -126,7 +128,8 @@ def test_cluster_variant_replicates_and_distributes() -> None:
 def test_single_node_variant_has_no_cluster_parts() -> None:
     text = "\n".join(schema_statements())
     assert "ON CLUSTER" not in text and "Distributed" not in text and "_local" not in text
-    assert "TTL" not in text
+    # No data expires; only the run-hours bookkeeping (which groups changed) is kept for a day.
+    assert text.count("TTL") == 1 and "TTL toDateTime(touched) + toIntervalDay(1)" in text
 
 
 H = 1_735_725_600_000_000_000  # 2025-01-01T10:00:00Z

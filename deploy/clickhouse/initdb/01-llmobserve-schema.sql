@@ -188,8 +188,26 @@ FROM `otel`.`llmobserve_costs`
 WHERE agent != ''
 GROUP BY hour, customer, service, agent, run;
 
-CREATE VIEW IF NOT EXISTS `otel`.`llmobserve_costs_runs_read`
-AS SELECT * FROM `otel`.`llmobserve_costs_runs`;
+DROP VIEW IF EXISTS `otel`.`llmobserve_costs_run_hours_mv`;
+
+DROP VIEW IF EXISTS `otel`.`llmobserve_costs_agent_hours_mv`;
+
+DROP VIEW IF EXISTS `otel`.`llmobserve_costs_runs_read`;
+
+CREATE TABLE IF NOT EXISTS `otel`.`llmobserve_costs_run_hours_dirty` (
+    hour DateTime('UTC'),
+    customer LowCardinality(String),
+    service LowCardinality(String),
+    agent LowCardinality(String),
+    touched DateTime64(3, 'UTC')
+) ENGINE = MergeTree()
+ORDER BY touched
+TTL toDateTime(touched) + toIntervalDay(1);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `otel`.`llmobserve_costs_run_hours_dirty_mv`
+TO `otel`.`llmobserve_costs_run_hours_dirty`
+AS SELECT DISTINCT hour, customer, service, agent, now64(3, 'UTC') AS touched
+FROM `otel`.`llmobserve_costs_runs`;
 
 CREATE TABLE IF NOT EXISTS `otel`.`llmobserve_costs_run_hours` (
     hour DateTime('UTC') CODEC(Delta(4), ZSTD(1)),
@@ -217,14 +235,10 @@ PARTITION BY toYYYYMM(hour)
 ORDER BY (hour, agent)
 SETTINGS index_granularity = 8192;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `otel`.`llmobserve_costs_run_hours_mv`
+CREATE MATERIALIZED VIEW IF NOT EXISTS `otel`.`llmobserve_costs_run_hours_refresh`
+REFRESH EVERY 10 SECOND APPEND
 TO `otel`.`llmobserve_costs_run_hours`
-AS SELECT touched.hour AS hour, touched.customer AS customer, touched.service AS service, touched.agent AS agent,
-    totals.run_count AS run_count, totals.cost_usd AS cost_usd,
-    totals.run_cost_p95 AS run_cost_p95, totals.version AS version
-FROM (SELECT DISTINCT hour, customer, service, agent FROM `otel`.`llmobserve_costs_runs`) AS touched
-INNER JOIN (
-SELECT
+AS SELECT
     hour, customer, service, agent,
     toUInt64(count()) AS run_count,
     sum(run_cost) AS cost_usd,
@@ -232,21 +246,19 @@ SELECT
     now64(6, 'UTC') AS version
 FROM (
     SELECT hour, customer, service, agent, run, sum(cost_usd) AS run_cost
-    FROM `otel`.`llmobserve_costs_runs_read`
-    WHERE (hour, customer, service, agent) IN (SELECT hour, customer, service, agent FROM `otel`.`llmobserve_costs_runs`)
+    FROM `otel`.`llmobserve_costs_runs`
+    WHERE (hour, customer, service, agent) IN (
+        SELECT DISTINCT hour, customer, service, agent FROM `otel`.`llmobserve_costs_run_hours_dirty`
+        WHERE touched >= (SELECT max(version) FROM `otel`.`llmobserve_costs_run_hours`) - toIntervalSecond(30)
+    )
     GROUP BY hour, customer, service, agent, run
 )
-GROUP BY hour, customer, service, agent
-) AS totals USING (hour, customer, service, agent);
+GROUP BY hour, customer, service, agent;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS `otel`.`llmobserve_costs_agent_hours_mv`
+CREATE MATERIALIZED VIEW IF NOT EXISTS `otel`.`llmobserve_costs_agent_hours_refresh`
+REFRESH EVERY 10 SECOND APPEND
 TO `otel`.`llmobserve_costs_agent_hours`
-AS SELECT touched.hour AS hour, touched.agent AS agent,
-    totals.run_count AS run_count, totals.cost_usd AS cost_usd,
-    totals.run_cost_p95 AS run_cost_p95, totals.version AS version
-FROM (SELECT DISTINCT hour, agent FROM `otel`.`llmobserve_costs_runs`) AS touched
-INNER JOIN (
-SELECT
+AS SELECT
     hour, agent,
     toUInt64(count()) AS run_count,
     sum(run_cost) AS cost_usd,
@@ -254,12 +266,14 @@ SELECT
     now64(6, 'UTC') AS version
 FROM (
     SELECT hour, agent, run, sum(cost_usd) AS run_cost
-    FROM `otel`.`llmobserve_costs_runs_read`
-    WHERE (hour, agent) IN (SELECT hour, agent FROM `otel`.`llmobserve_costs_runs`)
+    FROM `otel`.`llmobserve_costs_runs`
+    WHERE (hour, agent) IN (
+        SELECT DISTINCT hour, agent FROM `otel`.`llmobserve_costs_run_hours_dirty`
+        WHERE touched >= (SELECT max(version) FROM `otel`.`llmobserve_costs_agent_hours`) - toIntervalSecond(30)
+    )
     GROUP BY hour, agent, run
 )
-GROUP BY hour, agent
-) AS totals USING (hour, agent);
+GROUP BY hour, agent;
 
 CREATE TABLE IF NOT EXISTS `otel`.`llmobserve_costs_trace_keys` (
     hour DateTime('UTC') CODEC(Delta(4), ZSTD(1)),

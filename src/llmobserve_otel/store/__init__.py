@@ -19,6 +19,7 @@ from llmobserve_otel.store._client import (
     open_store,
     parse_url,
     rebuild_rollups,
+    refresh_views,
     resolve_url,
 )
 from llmobserve_otel.store._queries import GROUPINGS, ReportQuery, report_rows, section_rows
@@ -57,6 +58,7 @@ __all__ = (
     "open_store",
     "parse_url",
     "rebuild_rollups",
+    "refresh_views",
     "report_rows",
     "resolve_url",
     "schema_statements",

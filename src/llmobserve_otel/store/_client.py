@@ -27,7 +27,9 @@ from llmobserve_otel.store._schema import (
     TRACES_INSERT_TYPES,
     TRACES_TABLE,
     SchemaOptions,
+    ident,
     rebuild_rollup_statements,
+    run_hours_refresh_views,
     schema_statements,
 )
 
@@ -47,6 +49,7 @@ __all__ = (
     "open_store",
     "parse_url",
     "rebuild_rollups",
+    "refresh_views",
     "resolve_url",
 )
 
@@ -202,6 +205,15 @@ def rebuild_rollups(client: Client, options: SchemaOptions | None = None) -> Non
     """Refill the rollups from the deduplicated cost table (see `rebuild_rollup_statements`)."""
     for statement in rebuild_rollup_statements(options):
         client.command(statement)
+    refresh_views(client, options)
+
+
+def refresh_views(client: Client, options: SchemaOptions | None = None) -> None:
+    """Run the periodic run-hours refresh now and wait for it, so the panels see every span stored."""
+    database = ident((options or SchemaOptions()).database)
+    for view in run_hours_refresh_views():
+        client.command(f"SYSTEM REFRESH VIEW {database}.{ident(view)}")
+        client.command(f"SYSTEM WAIT VIEW {database}.{ident(view)}")
 
 
 def insert_spans(client: Client, rows: Sequence[Sequence[Any]]) -> None:

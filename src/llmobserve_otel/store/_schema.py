@@ -18,26 +18,28 @@ llmobserve_costs_traces_mv     ... filled from llmobserve_costs
 llmobserve_costs_runs          hour x customer x service x agent x run (trace id hash) rollup, for
                                the cost per agent run (average, p95) without scanning every call ...
 llmobserve_costs_runs_mv       ... filled from llmobserve_costs
-llmobserve_costs_runs_read     plain view of llmobserve_costs_runs, so a view triggered by that table
-                               can read all of it (the trigger table itself names the inserted block)
+llmobserve_costs_run_hours_dirty     which (hour, customer, service, agent) groups of the runs
+llmobserve_costs_run_hours_dirty_mv  rollup each insert touched, and when (kept a day)
 llmobserve_costs_run_hours     hour x customer x service x agent: runs, their cost and a t-digest of
                                run costs (ReplacingMergeTree on a version) ...
-llmobserve_costs_run_hours_mv  ... recomputed from llmobserve_costs_runs for every group an insert
-                               touches, so avg / p95 per run read a few states instead of every run
+llmobserve_costs_run_hours_refresh  ... recomputed from llmobserve_costs_runs every 10 s for the
+                               groups touched since, so avg / p95 per run read a few states
 llmobserve_costs_agent_hours   the same per hour x agent only (every customer and service) ...
-llmobserve_costs_agent_hours_mv  ... and its view
+llmobserve_costs_agent_hours_refresh  ... and its refreshable view
 llmobserve_costs_trace_keys    hour x customer x trace id hash (UInt64) rollup, with the id: "most
                                expensive traces" ranks on the fixed-size key ...
 llmobserve_costs_trace_keys_mv ... filled from llmobserve_costs
 ```
 
 Run hours. A run's calls can arrive in several inserts (an exporter's batches), so a quantile state
-built from one inserted block would see partial runs. The run-hours view instead recomputes, for
-each (hour, customer, service, agent) that an insert into `llmobserve_costs_runs` touches, the
-whole group from that table (which already holds the block) and writes it with a newer version;
-`FINAL` keeps the newest. The cost: each insert re-reads the runs of the hours it touches (about
-15k rows an hour at 10M spans a week). A run is counted per hour: one that crosses an hour boundary
-counts once in each hour, with the part of its cost made in that hour.
+built from one inserted block would see partial runs. A refreshable view instead recomputes, every
+10 seconds, each (hour, customer, service, agent) group touched since its last refresh, from all
+the group's runs, and writes it with a newer version; `FINAL` keeps the newest. Recomputing on
+every insert (the first design) re-read the current hour's runs once per insert, which grows with
+the hour's traffic: at 20k spans/s that cost more than everything else an insert does. The panel
+lags the spans by up to the interval; `refresh_views()` runs the refresh now. A run is counted per
+hour: one that crosses an hour boundary counts once in each hour, with the part of its cost made in
+that hour.
 
 Upgrades. Every table and view here is `IF NOT EXISTS`, so an older store gains the newer rollups
 empty: they fill from new spans on, and `rebuild_rollups()` fills them from the cost table.
@@ -71,7 +73,6 @@ from llmobserve_otel import semconv as sc
 __all__ = (
     "COSTS_AGENT_HOURS_TABLE",
     "COSTS_HOURLY_TABLE",
-    "COSTS_RUNS_READ_VIEW",
     "COSTS_RUNS_TABLE",
     "COSTS_RUN_HOURS_TABLE",
     "COSTS_TABLE",
@@ -80,12 +81,14 @@ __all__ = (
     "ROLLUPS",
     "RUN_COST_QUANTILE",
     "RUN_HOURS",
+    "RUN_HOURS_REFRESH_SECONDS",
     "TRACES_INSERT_COLUMNS",
     "TRACES_INSERT_TYPES",
     "TRACES_TABLE",
     "TRACE_ID_TS_TABLE",
     "SchemaOptions",
     "rebuild_rollup_statements",
+    "run_hours_refresh_views",
     "schema_statements",
 )
 
@@ -95,8 +98,8 @@ COSTS_TABLE = "llmobserve_costs"
 COSTS_HOURLY_TABLE = "llmobserve_costs_hourly"
 COSTS_TRACES_TABLE = "llmobserve_costs_traces"
 COSTS_RUNS_TABLE = "llmobserve_costs_runs"
-COSTS_RUNS_READ_VIEW = "llmobserve_costs_runs_read"
 COSTS_RUN_HOURS_TABLE = "llmobserve_costs_run_hours"
+COSTS_RUN_HOURS_DIRTY_TABLE = "llmobserve_costs_run_hours_dirty"
 COSTS_AGENT_HOURS_TABLE = "llmobserve_costs_agent_hours"
 COSTS_TRACE_KEYS_TABLE = "llmobserve_costs_trace_keys"
 
@@ -518,11 +521,8 @@ RUN_HOURS: dict[str, tuple[str, ...]] = {
     COSTS_AGENT_HOURS_TABLE: ("agent",),
 }
 RUN_COST_QUANTILE = 0.95
-
-
-def _runs_read_view(n: _Names) -> str:
-    return f"""CREATE VIEW IF NOT EXISTS {n.q(COSTS_RUNS_READ_VIEW)}{n.on_cluster}
-AS SELECT * FROM {n.q(n.local(COSTS_RUNS_TABLE))}"""
+RUN_HOURS_REFRESH_SECONDS = 10
+_REFRESH_MARGIN_SECONDS = 30
 
 
 def _run_hours_table(n: _Names, table: str) -> str:
@@ -558,25 +558,53 @@ FROM (
 GROUP BY {keys}"""
 
 
-def _run_hours_view(n: _Names, table: str) -> str:
-    # Triggered by inserts into the runs rollup: every reference to that table here is the inserted
-    # block, so the block only says which groups to recompute; the read view supplies their rows
-    # (the block's included: the rollup commits before its views run). The join keeps the first
-    # table in FROM the trigger.
-    block = n.q(n.local(COSTS_RUNS_TABLE))
-    dims = ("hour", *RUN_HOURS[table])
-    keys = ", ".join(dims)
-    where = f"\n    WHERE ({keys}) IN (SELECT {keys} FROM {block})"
-    touched = ", ".join(f"touched.{d} AS {d}" for d in dims)
-    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(table + "_mv")}{n.on_cluster}
-TO {n.q(n.local(table))}
-AS SELECT {touched},
-    totals.run_count AS run_count, totals.cost_usd AS cost_usd,
-    totals.run_cost_p95 AS run_cost_p95, totals.version AS version
-FROM (SELECT DISTINCT {keys} FROM {block}) AS touched
-INNER JOIN (
-{_run_hours_select(table, n.q(COSTS_RUNS_READ_VIEW), where)}
-) AS totals USING ({keys})"""
+def _run_hours_dirty_table(n: _Names) -> str:
+    return f"""CREATE TABLE IF NOT EXISTS {n.q(n.local(COSTS_RUN_HOURS_DIRTY_TABLE))}{n.on_cluster} (
+    hour DateTime('UTC'),
+    customer LowCardinality(String),
+    service LowCardinality(String),
+    agent LowCardinality(String),
+    touched DateTime64(3, 'UTC')
+) ENGINE = {n.engine("MergeTree")}
+ORDER BY touched
+TTL toDateTime(touched) + toIntervalDay(1)"""
+
+
+def _run_hours_dirty_view(n: _Names) -> str:
+    # Per insert into the runs rollup, only which groups it touched (a few rows a block).
+    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(COSTS_RUN_HOURS_DIRTY_TABLE + "_mv")}{n.on_cluster}
+TO {n.q(n.local(COSTS_RUN_HOURS_DIRTY_TABLE))}
+AS SELECT DISTINCT hour, customer, service, agent, now64(3, 'UTC') AS touched
+FROM {n.q(n.local(COSTS_RUNS_TABLE))}"""
+
+
+def _run_hours_refresh(n: _Names, table: str) -> str:
+    # Every RUN_HOURS_REFRESH_SECONDS, the groups touched since the table's last refresh (its newest
+    # version, less a margin for inserts that were still committing) are recomputed from every run.
+    keys = ", ".join(("hour", *RUN_HOURS[table]))
+    target = n.q(n.local(table))
+    touched = (
+        f"SELECT DISTINCT {keys} FROM {n.q(n.local(COSTS_RUN_HOURS_DIRTY_TABLE))}\n"
+        f"        WHERE touched >= (SELECT max(version) FROM {target}) - toIntervalSecond({_REFRESH_MARGIN_SECONDS})"
+    )
+    where = f"\n    WHERE ({keys}) IN (\n        {touched}\n    )"
+    return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(table + "_refresh")}{n.on_cluster}
+REFRESH EVERY {RUN_HOURS_REFRESH_SECONDS} SECOND APPEND
+TO {target}
+AS {_run_hours_select(table, n.q(n.local(COSTS_RUNS_TABLE)), where)}"""
+
+
+def run_hours_refresh_views() -> list[str]:
+    """The refreshable views that recompute the run-hours states (`SYSTEM REFRESH VIEW` runs one now)."""
+    return [table + "_refresh" for table in RUN_HOURS]
+
+
+# Views an older schema had and this one replaces; dropped when the schema is ensured.
+_RETIRED_VIEWS = (
+    "llmobserve_costs_run_hours_mv",
+    "llmobserve_costs_agent_hours_mv",
+    "llmobserve_costs_runs_read",
+)
 
 
 def _trace_keys_table(n: _Names) -> str:
@@ -630,8 +658,7 @@ def rebuild_rollup_statements(options: SchemaOptions | None = None) -> list[str]
     for table in ROLLUPS:
         statements.append(f"TRUNCATE TABLE {n.q(table)}")
         statements.append(f"INSERT INTO {n.q(table)}\n{_rollup_select(n, table, ' FINAL')}")
-    # The run-hours views refill their tables from this insert. In hour order, so each inserted
-    # block touches a few hours and the views recompute each group about once, not once a block.
+    # This insert marks every group touched; the next refresh (`refresh_views()`) recomputes them.
     statements.extend(f"TRUNCATE TABLE {n.q(table)}" for table in RUN_HOURS)
     statements.append(f"TRUNCATE TABLE {n.q(COSTS_RUNS_TABLE)}")
     statements.append(f"INSERT INTO {n.q(COSTS_RUNS_TABLE)}\n{_runs_select(n, ' FINAL')}\nORDER BY hour")
@@ -669,12 +696,14 @@ def schema_statements(options: SchemaOptions | None = None) -> list[str]:
         statements.append(n.distributed(COSTS_RUNS_TABLE, "rand()"))
     statements.append(_runs_view(n))
     # The run-hours states (dashboards), after the runs rollup they are computed from.
-    statements.append(_runs_read_view(n))
+    statements.extend(f"DROP VIEW IF EXISTS {n.q(view)}{n.on_cluster}" for view in _RETIRED_VIEWS)
+    statements.append(_run_hours_dirty_table(n))
+    statements.append(_run_hours_dirty_view(n))
     for table in RUN_HOURS:
         statements.append(_run_hours_table(n, table))
         if cluster:
             statements.append(n.distributed(table, "rand()"))
-    statements.extend(_run_hours_view(n, table) for table in RUN_HOURS)
+    statements.extend(_run_hours_refresh(n, table) for table in RUN_HOURS)
     statements.append(_trace_keys_table(n))
     if cluster:
         statements.append(n.distributed(COSTS_TRACE_KEYS_TABLE, "rand()"))
