@@ -40,6 +40,13 @@ _COST_FIELD = b"\x0a" + bytes([len(sc.COST_USD)]) + sc.COST_USD.encode() + b"\x1
 _SOURCE_FIELD = b"\x0a" + bytes([len(sc.COST_SOURCE)]) + sc.COST_SOURCE.encode() + b"\x12"
 
 
+def _has_attribute(body: bytes, key_field: bytes, start: int, end: int) -> bool:
+    # The span's own attribute (Span field 9, 'J' and a one-byte length before the key), not an
+    # event's, a link's or a key-value list's of the same key; attributes come before those.
+    at = body.find(key_field, start, end)
+    return at >= start + 2 and body[at - 2] == 0x4A
+
+
 class _Unsure(Exception):
     """The bytes do not settle it: take the exact path."""
 
@@ -252,7 +259,9 @@ def _span_rows(body: bytes, pricer: Pricer | None, seen: Container[bytes]) -> Sp
                 span: bytes | memoryview = view[s:e]
                 if (
                     pricer is not None
-                    and (body.find(_COST_FIELD, s, e) < 0 or body.find(_SOURCE_FIELD, s, e) < 0)
+                    and not (
+                        _has_attribute(body, _COST_FIELD, s, e) and _has_attribute(body, _SOURCE_FIELD, s, e)
+                    )
                     and (body.find(_PRICEABLE[0], s, e) >= 0 or body.find(_PRICEABLE[1], s, e) >= 0)
                 ):
                     span = _priced(body[s:e], pricer)

@@ -124,7 +124,12 @@ def _check(key: str, value: Any, span_name: str, index: int) -> None:
 # encoding, -0.0, a count sent as a double) sends the request to `check_attributes`, which decides
 # exactly. Strings are checked for their tag only.
 
-_STRING_VALUE = rb"[\x02-\x7f]\x0a|[\x80-\xff][\x00-\x7f]\x0a"
+# The string's length must agree with the AnyValue's: a key with no value field is followed by the
+# next span or scope (`\x12 <len> \x0a ...`), which otherwise reads as a string value.
+_STRING_VALUE = (
+    b"|".join(re.escape(bytes([n + 2, 0x0A, n])) for n in range(126))
+    + rb"|[\x80-\xff][\x00-\x7f]\x0a(?:[\x7e\x7f]|[\x80-\xff])"
+)
 # A non-negative int64: a varint of at most 9 bytes, the AnyValue holding nothing else.
 _INT_VALUE = b"|".join(
     re.escape(bytes([n + 1, 0x18])) + (b"[\x80-\xff]{%d}" % (n - 1) if n > 1 else b"") + b"[\x00-\x7f]"
