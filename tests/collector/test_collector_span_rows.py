@@ -256,6 +256,24 @@ def test_a_cost_in_an_event_does_not_stop_the_span_being_priced() -> None:
     assert fast.rows() == request_rows(request, pricer=CountingPricer()).rows
 
 
+def test_pricing_decisions_match_the_exact_path() -> None:
+    """The fast path offers a span to the pricer when 'gen_ai.'/'llmobserve.' is anywhere in its
+    bytes, the exact path when a key starts so; where they differ, or the pricer only adds a
+    status, the rows are the same."""
+    in_value = make_span(1, {"note": "gen_ai.request.model=gpt-4o", "http.url": "x"})
+    in_event = make_span(2, {"k": 1})
+    in_event.events.add(name="gen_ai.content.prompt", attributes=kvs({sc.GEN_AI_USAGE_INPUT_TOKENS: 5}))
+    no_usage = make_span(3, {sc.PROVIDER: "openai"})
+    unknown = make_span(
+        4, {sc.PROVIDER: "openai", sc.GEN_AI_RESPONSE_MODEL: "no-such-model", sc.GEN_AI_USAGE_INPUT_TOKENS: 5}
+    )
+    request = make_request(in_value, in_event, no_usage, unknown)
+    fast = request_span_rows(request.SerializeToString(), pricer=CountingPricer())
+    assert fast is not None
+    assert fast.rows() == request_rows(request, pricer=CountingPricer()).rows
+    assert [r[11].get(sc.COST_STATUS) for r in fast.rows()] == [None, None, "no_usage", "unknown_model"]
+
+
 # --- 4. surely_valid never lies ----------------------------------------------------------------------
 
 _PINNED = [*_STRINGS, *_COUNTS, sc.COST_USD]

@@ -311,6 +311,11 @@ def every_kind_request(seed: int = 20261127) -> tuple[ExportTraceServiceRequest,
                 scope_spans.spans.extend(chunks[index])
     for extra in chunks[len(resources) * 2 :]:
         request.resource_spans[-1].scope_spans[-1].spans.extend(extra)
+    # Empty framing around the spans: no resource, no scope, scope spans without spans.
+    request.resource_spans.add()
+    request.resource_spans.add().scope_spans.add()
+    bare = request.resource_spans.add().scope_spans.add()
+    bare.spans.append(span(name="no resource, no scope"))
     return request, len(spans)
 
 
@@ -368,7 +373,7 @@ def assert_same_rows(via_sql: list[Any], via_python: list[Any]) -> None:
 def test_every_value_kind_is_stored_as_the_python_path_stores_it(store: Any) -> None:
     request, spans = every_kind_request()
     via_sql, via_python, fast = both_ways(store, request)
-    assert len(fast) == spans == len(via_python) == 79
+    assert len(fast) == spans == len(via_python) == 80
     assert fast.duplicates == 0
     assert_same_rows(via_sql, via_python)
     # And the Python rendering of the SpanRows (the fallback and spool) is the exact path's too.

@@ -122,7 +122,7 @@ def _check(key: str, value: Any, span_name: str, index: int) -> None:
 # field that passes the rule (`\x12 <len> <AnyValue>`, the canonical order every protobuf library
 # writes). None found means every such attribute passed; a hit (a wrong type, a non-canonical
 # encoding, -0.0, a count sent as a double) sends the request to `check_attributes`, which decides
-# exactly. Strings are checked for their tag only.
+# exactly. Strings are checked for their tag and length only.
 
 # The string's length must agree with the AnyValue's: a key with no value field is followed by the
 # next span or scope (`\x12 <len> \x0a ...`), which otherwise reads as a string value.
