@@ -26,7 +26,13 @@ import pytest
 import requests
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
+from opentelemetry.proto.common.v1.common_pb2 import (
+    AnyValue,
+    ArrayValue,
+    InstrumentationScope,
+    KeyValue,
+    KeyValueList,
+)
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from opentelemetry.sdk.resources import Resource as SdkResource
@@ -185,6 +191,27 @@ def test_a_span_with_its_ids_out_of_canonical_order_takes_the_exact_path() -> No
     [row] = request_rows(ExportTraceServiceRequest.FromString(body)).rows
     assert row[1:3] == ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
     assert (row[5], row[7], row[12]) == ("reordered", "svc", 5)
+
+
+@pytest.mark.parametrize("twice", ["resource", "scope"])
+def test_a_resource_or_scope_given_twice_takes_the_exact_path_which_merges_them(twice: str) -> None:
+    span = make_span(1, {"k": "v"}).SerializeToString()
+    resources = [
+        Resource(attributes=kvs({"service.name": "one", "a": 1})),
+        Resource(attributes=kvs({"b": 2})),
+    ]
+    scopes = [InstrumentationScope(name="s1"), InstrumentationScope(version="v2")]
+    resource = b"".join(
+        field(0x0A, r.SerializeToString()) for r in resources[: 2 if twice == "resource" else 1]
+    )
+    scope = b"".join(field(0x0A, s.SerializeToString()) for s in scopes[: 2 if twice == "scope" else 1])
+    body = field(0x0A, resource + field(0x12, scope + field(0x12, span)))
+    assert request_span_rows(body) is None
+    [row] = request_rows(ExportTraceServiceRequest.FromString(body)).rows
+    if twice == "resource":
+        assert row[7:11] == ("one", {"service.name": "one", "a": "1", "b": "2"}, "s1", "")
+    else:
+        assert row[7:11] == ("one", {"service.name": "one", "a": "1"}, "s1", "v2")
 
 
 def test_a_zero_trace_id_takes_the_exact_path_which_rejects_it() -> None:

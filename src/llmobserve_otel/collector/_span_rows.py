@@ -226,6 +226,8 @@ def _span_rows(body: bytes, pricer: Pricer | None, seen: Container[bytes]) -> Sp
         scopes = []
         for number2, start2, end2 in _fields(body, start, end):
             if number2 == 1:
+                if resource:
+                    raise _Unsure  # given twice: a protobuf reader merges the two
                 resource = body[start2:end2]
             elif number2 == 2:
                 scopes.append((start2, end2))
@@ -235,6 +237,8 @@ def _span_rows(body: bytes, pricer: Pricer | None, seen: Container[bytes]) -> Sp
             spans = []
             for number3, start3, end3 in _fields(body, start2, end2):
                 if number3 == 1:
+                    if scope:
+                        raise _Unsure  # given twice: merged, as the resource
                     scope = body[start3:end3]
                 elif number3 == 2:
                     spans.append((start3, end3))
