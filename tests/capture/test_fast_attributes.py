@@ -1,10 +1,14 @@
-"""The capture's end-of-call attribute write skips the SDK's value cleaning only when that changes nothing."""
+"""The capture's attribute writes skip the SDK's value cleaning only when that changes nothing."""
 
 from __future__ import annotations
 
-from opentelemetry.sdk.trace import SpanLimits, TracerProvider
+from opentelemetry.sdk.trace import SpanLimits, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBasedTraceIdRatio, Sampler
 
-from llmobserve_otel.capture._call import _set_attributes
+from llmobserve_otel.capture._call import _set_attributes, _start_attributes_read
+from llmobserve_otel.processors import AttributionSpanProcessor, CostSpanProcessor
 
 VALUES = {
     "gen_ai.usage.input_tokens": 250,
@@ -64,3 +68,83 @@ def test_ended_span_is_left_alone() -> None:
     span.end()
     _set_attributes(span, {"a": 1})
     assert dict(span.attributes) == {}  # type: ignore[arg-type]
+
+
+# --- A provider call's span starts bare, attributes set right after, only when nothing reads them at start
+
+
+class _RecordingSampler(Sampler):
+    """A sampler that decides on the attributes, as a user's may: it must see the call's."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, object]] = []
+
+    def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None):  # type: ignore[no-untyped-def]
+        self.seen.append(dict(attributes or {}))
+        return ALWAYS_ON.should_sample(parent_context, trace_id, name, kind, attributes, links)
+
+    def get_description(self) -> str:
+        return "recording"
+
+
+class _StartReader(SpanProcessor):
+    def __init__(self) -> None:
+        self.seen: list[dict[str, object]] = []
+
+    def on_start(self, span, parent_context=None):  # type: ignore[no-untyped-def]
+        self.seen.append(dict(span.attributes))
+
+
+def _call_span(provider: TracerProvider) -> dict[str, object]:
+    from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
+    from llmobserve_otel.providers import openai
+
+    request = RequestView(
+        "POST", "https", "api.openai.com", None, "/v1/chat/completions", b'{"model":"gpt-4o"}'
+    )
+    call = ProviderCall(CaptureConfig(tracer=provider.get_tracer("t")), openai, openai.CHAT, request)
+    call.span.end()
+    return dict(call.span.attributes)  # type: ignore[arg-type]
+
+
+CALL_START = {
+    "llmobserve.provider": "openai",
+    "llmobserve.operation": "chat",
+    "llmobserve.capture": "wire",
+    "http.request.method": "POST",
+    "server.address": "api.openai.com",
+    "url.full": "https://api.openai.com/v1/chat/completions",
+    "gen_ai.request.model": "gpt-4o",
+    "gen_ai.provider.name": "openai",
+    "gen_ai.operation.name": "chat",
+}
+
+
+def test_stock_pipeline_starts_bare_with_the_same_attributes() -> None:
+    provider = TracerProvider(sampler=ParentBasedTraceIdRatio(1.0))
+    for processor in (
+        AttributionSpanProcessor(),
+        CostSpanProcessor(),
+        SimpleSpanProcessor(InMemorySpanExporter()),
+    ):
+        provider.add_span_processor(processor)
+    assert _start_attributes_read(provider.get_tracer("t")) is False
+    assert _call_span(provider) == CALL_START
+
+
+def test_a_sampler_that_may_read_attributes_sees_them_at_start() -> None:
+    sampler = _RecordingSampler()
+    provider = TracerProvider(sampler=sampler)
+    assert _start_attributes_read(provider.get_tracer("t")) is True
+    assert _call_span(provider) == CALL_START
+    assert sampler.seen == [CALL_START]
+
+
+def test_a_processor_added_later_sees_them_at_start() -> None:
+    provider = TracerProvider()
+    assert _start_attributes_read(provider.get_tracer("t")) is False
+    reader = _StartReader()
+    provider.add_span_processor(reader)
+    assert _start_attributes_read(provider.get_tracer("t")) is True
+    assert _call_span(provider) == CALL_START
+    assert reader.seen == [CALL_START]

@@ -18,6 +18,8 @@ from urllib.parse import parse_qs
 from opentelemetry import trace
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ConcurrentMultiSpanProcessor, SynchronousMultiSpanProcessor, sampling
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from llmobserve_otel import semconv as sc
@@ -25,6 +27,7 @@ from llmobserve_otel._internal import priced
 from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel.capture._body import BodyObserver
 from llmobserve_otel.pricing import cost_attributes
+from llmobserve_otel.processors import AttributionSpanProcessor, CostSpanProcessor
 from llmobserve_otel.providers import Route, Usage
 
 
@@ -141,7 +144,12 @@ class ProviderCall:
         self._attrs = attrs
         self._start_keys = frozenset(attrs)  # set at start; `_finish` sets only what came after
         name = f"{route.operation} {model}" if model else route.operation
-        self.span = config.tracer.start_span(name, parent, kind=SpanKind.CLIENT, attributes=attrs)
+        tracer = config.tracer
+        if _start_attributes_read(tracer):
+            self.span = tracer.start_span(name, parent, kind=SpanKind.CLIENT, attributes=attrs)
+        else:  # the SDK would clean each value again on the way in; these need no cleaning
+            self.span = tracer.start_span(name, parent, kind=SpanKind.CLIENT)
+            _set_attributes(self.span, attrs)
         priced.cover_current_span(parent)
 
     def _set(self, key: str, value: Any) -> None:
@@ -241,6 +249,48 @@ def _content_headers(headers: Any) -> tuple[str, str]:
         elif key == b"content-encoding":
             encodings.append(value)
     return b", ".join(types).decode("latin-1").lower(), b", ".join(encodings).decode("latin-1").lower()
+
+
+# Samplers that decide without looking at the attributes, and span processors that do not read
+# them as a span starts (ours, and the SDK's export processors).
+_BLIND_SAMPLERS = (sampling.StaticSampler, sampling.TraceIdRatioBased)
+_PARENT_BASED = (sampling.ParentBased, sampling.ParentBasedTraceIdRatio)
+_BLIND_PROCESSORS = (AttributionSpanProcessor, CostSpanProcessor, BatchSpanProcessor, SimpleSpanProcessor)
+_MULTI_PROCESSORS = (SynchronousMultiSpanProcessor, ConcurrentMultiSpanProcessor)
+_last_tracer: tuple[Any, Any, bool] = (None, None, True)
+"""(tracer, its span processors, `_start_attributes_read`) from the last call."""
+
+
+def _blind(sampler: Any) -> bool:
+    if type(sampler) in _BLIND_SAMPLERS:
+        return True
+    if type(sampler) in _PARENT_BASED:
+        return all(_blind(delegate) for delegate in vars(sampler).values())
+    return False
+
+
+def _start_attributes_read(tracer: Any) -> bool:
+    """Whether the tracer's sampler or one of its span processors may read the attributes a span
+    starts with; False only for the SDK's own samplers and for our and the SDK's export processors.
+
+    When none does, a span can start bare and get its attributes right after, without the SDK
+    cleaning each value (half the cost of starting it). The answer is kept while the tracer and its
+    processors stay the same (adding a processor replaces the SDK's tuple of them).
+    """
+    global _last_tracer
+    multi = getattr(tracer, "span_processor", None)
+    processors = getattr(multi, "_span_processors", None)
+    last_tracer, last_processors, answer = _last_tracer
+    if last_tracer is tracer and last_processors is processors:
+        return answer
+    answer = not (
+        type(multi) in _MULTI_PROCESSORS
+        and type(processors) is tuple
+        and all(type(processor) in _BLIND_PROCESSORS for processor in processors)
+        and _blind(getattr(tracer, "sampler", None))
+    )
+    _last_tracer = (tracer, processors, answer)
+    return answer
 
 
 def _set_attributes(span: Any, attributes: dict[str, Any]) -> None:
