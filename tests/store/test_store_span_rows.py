@@ -21,9 +21,10 @@ from span_factory import T0
 
 from llmobserve_otel import semconv as sc
 from llmobserve_otel.collector._pipeline import request_rows
-from llmobserve_otel.collector._span_rows import SpanRows, request_span_rows
+from llmobserve_otel.collector._span_rows import SpanRows, request_span_rows, varint
 from llmobserve_otel.store import TRACES_INSERT_COLUMNS, insert_spans
 from llmobserve_otel.store._rows import format_double
+from llmobserve_otel.store._schema import RUN_HOURS
 from llmobserve_otel.store._span_rows import NESTED_VALUE_ERROR, insert_span_rows
 
 _TIMESTAMPS = {"Timestamp", "Events.Timestamp"}
@@ -523,7 +524,10 @@ def test_what_sql_cannot_render_throws_and_stores_nothing(store: Any, case: str)
     counts = stored_counts(store)
     assert counts["otel_traces"] == 0
     assert counts["llmobserve_costs"] == 0 and counts["llmobserve_costs_hourly"] == 0
-    assert set(counts.values()) == {0}, counts
+    # Every table the insert's views fill; the run-hours tables are refreshed on a timer from
+    # llmobserve_costs_runs (checked here), so a refresh racing the last TRUNCATE is left out.
+    fed_on_insert = {name: n for name, n in counts.items() if name not in RUN_HOURS}
+    assert set(fed_on_insert.values()) == {0}, counts
     # Control: the valid span alone is stored, with its cost in the cost view.
     alone = unrenderable_request(case)
     del alone.resource_spans[0].scope_spans[0].spans[1]
@@ -573,3 +577,23 @@ def test_large_integral_doubles_render_as_pdata(store: Any) -> None:
 def test_python_path_renders_large_integral_doubles_as_pdata(key: str) -> None:
     value, text = LARGE_INTEGRAL[key]
     assert format_double(value) == text
+
+
+def frame(tag: int, value: bytes) -> bytes:
+    return bytes([tag]) + varint(len(value)) + value
+
+
+@pytest.mark.xfail(strict=True, reason="ClickHouse's Protobuf reader empties a singular field given twice")
+def test_a_singular_span_field_given_twice_keeps_its_last_value(store: Any) -> None:
+    """Legal protobuf (the last value wins), written by no exporter; the fast path cannot see it."""
+    span = Span(trace_id=tid(4), span_id=sid(4), name="first", start_time_unix_nano=T0, end_time_unix_nano=T0)
+    raw = span.SerializeToString() + b"\x2a\x04last"  # Span.name (field 5) again
+    body = frame(0x0A, frame(0x12, frame(0x12, raw)))  # resource spans > scope spans > span
+    assert ExportTraceServiceRequest.FromString(body).resource_spans[0].scope_spans[0].spans[0].name == "last"
+    fast = request_span_rows(body)
+    assert fast is not None
+    empty(store)
+    insert_span_rows(store, fast.data)
+    names = store.query("SELECT SpanName FROM otel_traces").result_rows
+    empty(store)
+    assert names == [("last",)]
