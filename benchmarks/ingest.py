@@ -168,7 +168,7 @@ def main() -> None:
     parser.add_argument("--spans-per-request", type=int, default=512)
     parser.add_argument("--senders", type=int, default=4, help="concurrent HTTP connections (default 4)")
     parser.add_argument(
-        "--batch-size", type=int, default=10_000, help="collector --batch-size (default 10000)"
+        "--batch-size", type=int, default=50_000, help="collector --batch-size (default 50000, its default)"
     )
     parser.add_argument("--max-queue", type=int, default=200_000)
     args = parser.parse_args()

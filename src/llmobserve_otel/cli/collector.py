@@ -38,7 +38,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help=f"allow binding a non-loopback interface without ${ENV_TOKEN}",
     )
-    parser.add_argument("--batch-size", type=int, default=10_000, help="spans per insert (default: 10000)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=50_000,
+        help="spans per insert (default: 50000; ClickHouse likes few large inserts)",
+    )
     parser.add_argument(
         "--flush-interval", type=float, default=1.0, help="seconds a span may wait for its batch (default: 1)"
     )

@@ -79,7 +79,7 @@ class CollectorConfig:
     """Price spans that carry usage but no cost (`llmobserve.cost.source=collector`)."""
     token: str | None = None
     """Bearer token required on /v1/* and /api/* when set."""
-    batch_size: int = 10_000
+    batch_size: int = 50_000
     """Spans per insert."""
     flush_interval: float = 1.0
     """Seconds a span may wait for its batch to fill."""

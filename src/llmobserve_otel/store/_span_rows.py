@@ -191,10 +191,12 @@ def _columns() -> dict[str, str]:
 
 
 # Read the whole batch as one block (so a throw stores nothing); without short-circuiting, which in
-# lambdas costs more than evaluating every branch of these cheap expressions.
+# lambdas costs more than evaluating every branch of these cheap expressions; the views of a table
+# in parallel (an insert otherwise keeps one core busy while the other waits).
 _SETTINGS = {
     "input_format_protobuf_oneof_presence": "1",
     "short_circuit_function_evaluation": "'disable'",
+    "parallel_view_processing": "1",
     "max_block_size": "1000000",
     "min_insert_block_size_rows": "1000000",
     "min_insert_block_size_bytes": "0",
