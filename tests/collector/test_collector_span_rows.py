@@ -11,6 +11,7 @@ output_mtok=Decimal('10')), the same as https://openai.com/api/pricing.
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import random
@@ -24,6 +25,7 @@ from typing import Any
 import openai
 import pytest
 import requests
+from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import (
@@ -575,6 +577,7 @@ def test_sdk_spans_go_through_the_fast_path_end_to_end(
     running: Running, sim: Any, spans: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     running.settle()
+    assert running.collector._sql_decode is True  # protobuf into chDB: the fast path is on
     running.collector._fallback_logged = False
     client = openai.OpenAI(base_url=sim.url + "/v1", api_key="sk-test-secret", max_retries=0)
     with lo.customer("e2e-fast"), lo.section("agent:research"):
@@ -655,6 +658,32 @@ def test_sdk_spans_go_through_the_fast_path_end_to_end(
         ("0.00725", "sdk", '["stop"]', "agent:research"),
         ("0.00725", "sdk", '["stop"]', "agent:research"),
     ]
+
+
+def test_a_gzip_export_goes_through_the_fast_path(running: Running) -> None:
+    running.settle()
+    running.collector._fallback_logged = False
+    provider = TracerProvider(resource=SdkResource.create({"service.name": "gzip"}))
+    session = RecordingSession()
+    exporter = OTLPSpanExporter(
+        endpoint=running.url + "/v1/traces", session=session, compression=Compression.Gzip
+    )
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with provider.get_tracer("bare").start_as_current_span(
+        "chat gpt-4o", attributes={**UNPRICED_CALL, sc.CUSTOMER_ID: "e2e-gzip"}
+    ):
+        pass
+    provider.shutdown()
+    running.settle()
+    [body] = session.bodies
+    assert body[:2] == b"\x1f\x8b"  # gzip on the wire
+    assert request_span_rows(gzip.decompress(body), pricer=running.collector.pricer) is not None
+    assert running.collector._fallback_logged is False
+    stored = running.collector.client.query(
+        "SELECT ServiceName, SpanAttributes['llmobserve.cost.usd'], SpanAttributes['llmobserve.cost.source'] "
+        "FROM otel_traces WHERE SpanAttributes['llmobserve.customer.id'] = 'e2e-gzip'"
+    ).result_rows
+    assert stored == [("gzip", "0.0075", "collector")]  # GPT_4O_COST
 
 
 # --- 5. spool ----------------------------------------------------------------------------------------
