@@ -103,6 +103,11 @@ COSTS_RUN_HOURS_DIRTY_TABLE = "llmobserve_costs_run_hours_dirty"
 COSTS_AGENT_HOURS_TABLE = "llmobserve_costs_agent_hours"
 COSTS_TRACE_KEYS_TABLE = "llmobserve_costs_trace_keys"
 
+# Run-hours states: recomputed this often for the groups that changed, and an insert that began
+# this long before a refresh still counts as after it (it may have been committing meanwhile).
+RUN_HOURS_REFRESH_SECONDS = 10
+_REFRESH_MARGIN_SECONDS = 30
+
 # The contrib exporter's insert column list (internal/sqltemplates/traces_insert.sql), in order.
 TRACES_INSERT_COLUMNS: tuple[str, ...] = (
     "Timestamp",
@@ -172,6 +177,8 @@ class SchemaOptions:
     """ClickHouse cluster name: Replicated tables `ON CLUSTER` plus Distributed tables."""
     ttl_days: int = 0
     """Drop data older than this many days (0: keep forever)."""
+    refresh_seconds: int = RUN_HOURS_REFRESH_SECONDS
+    """How often the run-hours states are recomputed for the groups that changed."""
 
 
 def ident(name: str) -> str:
@@ -521,8 +528,6 @@ RUN_HOURS: dict[str, tuple[str, ...]] = {
     COSTS_AGENT_HOURS_TABLE: ("agent",),
 }
 RUN_COST_QUANTILE = 0.95
-RUN_HOURS_REFRESH_SECONDS = 10
-_REFRESH_MARGIN_SECONDS = 30
 
 
 def _run_hours_table(n: _Names, table: str) -> str:
@@ -579,8 +584,8 @@ FROM {n.q(n.local(COSTS_RUNS_TABLE))}"""
 
 
 def _run_hours_refresh(n: _Names, table: str) -> str:
-    # Every RUN_HOURS_REFRESH_SECONDS, the groups touched since the table's last refresh (its newest
-    # version, less a margin for inserts that were still committing) are recomputed from every run.
+    # Every `refresh_seconds`, the groups touched since the table's last refresh (its newest version,
+    # less a margin for inserts that were still committing) are recomputed from every run.
     keys = ", ".join(("hour", *RUN_HOURS[table]))
     target = n.q(n.local(table))
     touched = (
@@ -589,7 +594,7 @@ def _run_hours_refresh(n: _Names, table: str) -> str:
     )
     where = f"\n    WHERE ({keys}) IN (\n        {touched}\n    )"
     return f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {n.q(table + "_refresh")}{n.on_cluster}
-REFRESH EVERY {RUN_HOURS_REFRESH_SECONDS} SECOND APPEND
+REFRESH EVERY {n.options.refresh_seconds} SECOND APPEND
 TO {target}
 AS {_run_hours_select(table, n.q(n.local(COSTS_RUNS_TABLE)), where)}"""
 
