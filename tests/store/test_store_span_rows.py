@@ -597,3 +597,28 @@ def test_a_singular_span_field_given_twice_keeps_its_last_value(store: Any) -> N
     names = store.query("SELECT SpanName FROM otel_traces").result_rows
     empty(store)
     assert names == [("last",)]
+
+
+def test_a_batch_past_a_default_block_throws_as_a_whole(store: Any) -> None:
+    """More spans than ClickHouse's default block (65,409 rows), the unrenderable one last: the
+    batch is read as one block (`_SETTINGS`), so nothing before it is stored either."""
+    template = Span(
+        trace_id=tid(9), span_id=sid(1), name="bulk", start_time_unix_nano=T0, end_time_unix_nano=T0 + 1
+    )
+    template.attributes.extend(kv({sc.CUSTOMER_ID: "bulk", sc.COST_USD: 0.001, sc.COST_SOURCE: "sdk"}))
+    request = ExportTraceServiceRequest()
+    spans = request.resource_spans.add().scope_spans.add().spans
+    for n in range(1, 70_001):
+        template.span_id = sid(n)
+        spans.append(template)
+    bad = spans.add()
+    bad.CopyFrom(template)
+    bad.span_id = sid(70_001)
+    bad.events.add(name="e", attributes=kv({"a": [1]}))
+    fast = request_span_rows(request.SerializeToString())
+    assert fast is not None and len(fast) == 70_001
+    empty(store)
+    with pytest.raises(Exception, match=NESTED_VALUE_ERROR):
+        insert_span_rows(store, fast.data)
+    counts = stored_counts(store)
+    assert (counts["otel_traces"], counts["llmobserve_costs"]) == (0, 0)
