@@ -600,8 +600,8 @@ def test_a_singular_span_field_given_twice_keeps_its_last_value(store: Any) -> N
 
 
 def test_a_batch_past_a_default_block_throws_as_a_whole(store: Any) -> None:
-    """More spans than ClickHouse's default block (65,409 rows), the unrenderable one last: the
-    batch is read as one block (`_SETTINGS`), so nothing before it is stored either."""
+    """More spans than ClickHouse's default block (65,409 rows), the unrenderable one last: nothing
+    before it is stored either (the insert is squashed into one block before it is written)."""
     template = Span(
         trace_id=tid(9), span_id=sid(1), name="bulk", start_time_unix_nano=T0, end_time_unix_nano=T0 + 1
     )
