@@ -1,4 +1,4 @@
-"""A realistic provider-call span (about 20 attributes, as our SDK emits them), in OTLP requests.
+"""A realistic provider-call span (21 attributes, as our SDK emits them), in OTLP requests.
 
 Shared by the ingest and query benchmarks.
 """
@@ -9,7 +9,7 @@ import os
 import time
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
 
 CUSTOMERS = 40
 SECTIONS = (
@@ -76,6 +76,10 @@ def export_request(
                 _kv("gen_ai.request.model", model),
                 _kv("gen_ai.response.model", model + "-2025-01-01"),
                 _kv("gen_ai.response.id", f"resp_{k:012d}"),
+                KeyValue(
+                    key="gen_ai.response.finish_reasons",
+                    value=AnyValue(array_value=ArrayValue(values=[AnyValue(string_value="stop")])),
+                ),
                 _kv("gen_ai.usage.input_tokens", input_tokens),
                 _kv("gen_ai.usage.output_tokens", 150 + k % 300),
                 _kv("gen_ai.usage.cache_read.input_tokens", 256 if k % 3 == 0 else 0),

@@ -1,12 +1,14 @@
 """Ingest throughput: OTLP/HTTP protobuf (512 spans a request) -> collector -> embedded chDB store.
 
-Two figures from the same run, on the same realistic span (about 20 attributes, see _spans.py):
+Figures from the same run, on the same realistic span (21 attributes, see _spans.py):
 
 * ceiling: the rows the collector would write, inserted with plain clickhouse-connect `insert()`
-  calls into a fresh chDB store in this process (no HTTP, no decoding): what the store takes.
+  calls into a fresh chDB store in this process (no HTTP, no decoding): what the store takes
+  from Python.
 * collector: `llmobserve-otel collector` in its own process, fed by concurrent HTTP senders
   posting pre-encoded protobuf bodies (503 answers are retried, as an exporter would), timed
-  from the first request until its /health reports every span inserted.
+  from the first request until its /health reports every span inserted; once with ClickHouse
+  decoding the spans (`--decode sql`, the default) and once with Python (`--decode python`).
 
     .venv/bin/python benchmarks/ingest.py --spans 200000
 
@@ -108,7 +110,9 @@ def send_all(port: int, bodies: list[bytes], senders: int) -> int:
     return retries[0]
 
 
-def collector(bodies: list[bytes], warmup: list[bytes], directory: str, args: argparse.Namespace) -> dict:
+def collector(
+    bodies: list[bytes], warmup: list[bytes], directory: str, args: argparse.Namespace, decode: str
+) -> dict:
     port = free_port()
     process = subprocess.Popen(
         [
@@ -124,6 +128,8 @@ def collector(bodies: list[bytes], warmup: list[bytes], directory: str, args: ar
             str(args.batch_size),
             "--max-queue",
             str(args.max_queue),
+            "--decode",
+            decode,
         ],
         stderr=subprocess.DEVNULL,
     )
@@ -171,6 +177,12 @@ def main() -> None:
         "--batch-size", type=int, default=50_000, help="collector --batch-size (default 50000, its default)"
     )
     parser.add_argument("--max-queue", type=int, default=200_000)
+    parser.add_argument(
+        "--decode",
+        choices=["sql", "python", "both"],
+        default="both",
+        help="collector --decode (default: both)",
+    )
     args = parser.parse_args()
 
     n_requests = max(1, args.spans // args.spans_per_request)
@@ -187,15 +199,17 @@ def main() -> None:
     try:
         top = ceiling(bodies, os.path.join(root, "ceiling"), args.batch_size)
         print(f"ceiling (clickhouse-connect insert of the same rows): {top:,.0f} spans/s")
-        result = collector(bodies, warmup, os.path.join(root, "collector"), args)
+        for decode in ("sql", "python") if args.decode == "both" else (args.decode,):
+            result = collector(bodies, warmup, os.path.join(root, f"collector-{decode}"), args, decode)
+            print(
+                f"collector --decode {decode} (OTLP/HTTP -> store, {args.senders} senders): "
+                f"{result['spans_per_s']:,.0f} spans/s ({result['spans_per_s'] / top:.0%} of the ceiling); "
+                f"accepted at {result['accept_spans_per_s']:,.0f} spans/s; {result['cpu_us_per_span']:.1f} "
+                f"CPU-us/span in the collector; {result['retries_503']} requests retried after 503",
+                flush=True,
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print(
-        f"collector (OTLP/HTTP -> store, {args.senders} senders): {result['spans_per_s']:,.0f} spans/s "
-        f"({result['spans_per_s'] / top:.0%} of the ceiling); accepted at {result['accept_spans_per_s']:,.0f} "
-        f"spans/s; {result['cpu_us_per_span']:.1f} CPU-us/span in the collector; "
-        f"{result['retries_503']} requests retried after 503"
-    )
 
 
 if __name__ == "__main__":

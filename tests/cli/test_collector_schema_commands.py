@@ -40,7 +40,9 @@ def test_schema_prints_idempotent_ddl(capsys: pytest.CaptureFixture[str]) -> Non
     assert out.endswith(";\n")
     assert statements[0] == "CREATE DATABASE IF NOT EXISTS `default`"
     assert statements[1].startswith("CREATE TABLE IF NOT EXISTS `default`.`otel_traces` (")
-    assert len(statements) == 19  # + run hours (read view, 2 tables, 2 views), trace keys (table, view)
+    # + run hours (3 retired views dropped, the touched-groups table and view, 2 tables, 2 refreshable
+    # views), trace keys (table, view)
+    assert len(statements) == 23
 
 
 def test_schema_for_a_cluster(capsys: pytest.CaptureFixture[str]) -> None:
@@ -49,4 +51,5 @@ def test_schema_for_a_cluster(capsys: pytest.CaptureFixture[str]) -> None:
     assert "CREATE TABLE IF NOT EXISTS `otel`.`otel_traces_local` ON CLUSTER `prod`" in out
     assert "ENGINE = Distributed('prod', 'otel', 'otel_traces_local', cityHash64(TraceId))" in out
     assert "TTL toDateTime(Timestamp) + toIntervalDay(90)" in out
-    assert out.count("CREATE TABLE") == 18  # nine replicated locals, nine distributed
+    # nine replicated locals, nine distributed, and the shard-local record of touched run-hour groups
+    assert out.count("CREATE TABLE") == 19

@@ -65,6 +65,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=500_000,
         help="recently accepted spans remembered to drop retried copies (default: 500000)",
     )
+    parser.add_argument(
+        "--decode",
+        choices=["sql", "python"],
+        default="sql",
+        help="who decodes protobuf spans for an embedded store: ClickHouse (sql, about 4x faster) or "
+        "Python (the exact path JSON and ClickHouse servers always take) (default: sql)",
+    )
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     parser.set_defaults(func=cmd)
 
@@ -100,6 +107,7 @@ def cmd(args: argparse.Namespace) -> int:
             max_queue=args.max_queue,
             max_body_bytes=args.max_body_bytes,
             dedupe_window=args.dedupe_window,
+            sql_decode=args.decode == "sql",
         )
         collector = Collector(config)
         collector.open()

@@ -102,7 +102,11 @@ def format_double(value: float) -> str:
         exp = int(exponent)
         return f"{mantissa}e{'-' if exp < 0 else '+'}{abs(exp)}"
     if value.is_integer():
-        return str(int(value))
+        if magnitude < 2**53:  # exact, and the shortest form too
+            return str(int(value))
+        # Past 2**53 the shortest round-trip digits, zero-padded (123456789012345680000, not ...683968).
+        text = format(Decimal(repr(value)), "f")
+        return text[:-2] if text.endswith(".0") else text
     text = repr(value)
     # repr switches to exponent form at 1e16 and below 1e-4; ES6 only outside [1e-6, 1e21).
     return format(Decimal(text), "f") if "e" in text else text
