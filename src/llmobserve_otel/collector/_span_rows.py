@@ -3,8 +3,8 @@
 The fast path for protobuf requests into the embedded store: each span's bytes are copied out
 untouched behind its resource (rendered once per request, as the exact path renders it) and scope
 (`store/span_row.proto`), and ClickHouse renders the span's columns (`store/_span_rows.py`). Per
-span, Python looks at bytes only: the 28 bytes of its ids and a few byte searches. Whatever this cannot settle from the
-bytes alone returns None, and the caller takes the exact path (`_pipeline.request_rows`):
+span, Python looks at bytes only: the 28 bytes of its ids and a few byte searches. Whatever the
+bytes alone cannot settle returns None, and the caller takes the exact path (`_pipeline.request_rows`):
 
 - a pinned attribute that may have the wrong type (`_validate.surely_valid`);
 - a span whose ids are invalid or not first in canonical order (the exact path rejects or keeps it);
