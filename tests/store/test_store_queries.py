@@ -81,6 +81,35 @@ def test_customer_filter_and_limit(store: Any) -> None:
     assert [r["cost_usd"] for r in rows] == [64, 32]
 
 
+@pytest.mark.parametrize(
+    ("since_min", "until_min", "customer", "limit", "expected"),
+    [
+        # head edge 10:20-11:00 (raw: t1) + hour 11 (trace-keys rollup: t2, t3, t4) + tail 12:00-12:36 (t5)
+        (20, 156, None, 3, [5, 4, 3]),
+        (20, 156, "acme", 3, [5, 3, 1]),
+        (5, 40, None, 1, [1]),  # inside one hour: raw rows only
+        (None, None, "globex", 2, [6, 4]),
+    ],
+)
+def test_top_traces_over_any_window(
+    store: Any,
+    since_min: int | None,
+    until_min: int | None,
+    customer: str | None,
+    limit: int,
+    expected: list[int],
+) -> None:
+    since = H0 + since_min * MIN if since_min is not None else None
+    until = H0 + until_min * MIN if until_min is not None else None
+    rows = report_rows(
+        store, ReportQuery(by="trace", since_ns=since, until_ns=until, customer=customer, limit=limit)
+    )
+    # Trace t<i> holds the one call costing 2**i.
+    assert [(r["key"], r["cost_usd"]) for r in rows] == [
+        (f"t{i}".encode().hex().rjust(32, "0"), 2.0**i) for i in expected
+    ]
+
+
 def test_copies_from_another_writer_are_counted_once_by_the_cost_table(store: Any) -> None:
     # A retry that reached ClickHouse twice (e.g. through two collectors): same trace and span id.
     row = span(H0 + 200 * MIN, "dup", call("dup-co", 0.5, 10), span_id=424242)

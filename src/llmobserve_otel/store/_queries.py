@@ -1,7 +1,8 @@
 """The report's SQL over the cost views, shared by the CLI report and the collector's query API.
 
 Aggregates read whole hours from a rollup (`llmobserve_costs_hourly`, or `llmobserve_costs_traces`
-for `by=trace`) and only the partial hours at the edges of a `since/until` window from
+for `by=trace`, ranked on `llmobserve_costs_trace_keys`) and only the partial hours at the edges of
+a `since/until` window from
 `llmobserve_costs FINAL` (exact, deduplicated), so a report over a month costs a scan of the
 rollup, not of every call. One trace's section tree reads `llmobserve_costs FINAL` directly,
 where the trace id index applies.
@@ -20,6 +21,7 @@ from llmobserve_otel import semconv as sc
 from llmobserve_otel.store._schema import (
     COSTS_HOURLY_TABLE,
     COSTS_TABLE,
+    COSTS_TRACE_KEYS_TABLE,
     COSTS_TRACES_TABLE,
     ident,
     literal,
@@ -103,6 +105,38 @@ def _floor_hour(ns: int) -> int:
 def _sources(query: ReportQuery, columns: Sequence[str], params: dict[str, Any]) -> str:
     """A UNION ALL of the rollup (whole hours) and the cost table (edges) with `columns` + sums."""
     dims = ", ".join(columns)
+    # Inner columns are renamed (n_*) so the outer aliases cannot capture them.
+    rollup = COSTS_TRACES_TABLE if query.by == "trace" else COSTS_HOURLY_TABLE
+    return _windowed(
+        query,
+        params,
+        rollup=f"SELECT {dims}, {_inner(_SUMS)} FROM {ident(rollup)}",
+        raw=f"SELECT {dims}, toUInt64(1) AS n_calls, {_inner(_SUMS[1:])} FROM {ident(COSTS_TABLE)} FINAL",
+    )
+
+
+def _top_traces(query: ReportQuery, params: dict[str, Any]) -> str:
+    """The ids of the `limit` most expensive traces, ranked on the trace id's 64-bit hash.
+
+    Grouping a month of traces on a fixed-size key (the trace-keys rollup) is about 3x faster than
+    on the 32-character id; ties fall to the smaller id, as they do in the final ordering.
+    """
+    ranked = _windowed(
+        query,
+        params,
+        rollup=f"SELECT trace, trace_id AS id, calls AS n_calls, cost_usd AS n_cost_usd "
+        f"FROM {ident(COSTS_TRACE_KEYS_TABLE)}",
+        raw=f"SELECT cityHash64(trace_id) AS trace, trace_id AS id, toUInt64(1) AS n_calls, "
+        f"cost_usd AS n_cost_usd FROM {ident(COSTS_TABLE)} FINAL",
+    )
+    return (
+        f"SELECT min(id) FROM (\n{ranked}\n) GROUP BY trace"
+        " ORDER BY sum(n_cost_usd) DESC, sum(n_calls) DESC, min(id) LIMIT {limit:UInt64}"
+    )
+
+
+def _windowed(query: ReportQuery, params: dict[str, Any], *, rollup: str, raw: str) -> str:
+    """`rollup` for the whole hours of the query's window, `raw` for its partial hours, filtered."""
     filters = []
     if query.customer is not None:
         params["customer"] = query.customer
@@ -110,23 +144,17 @@ def _sources(query: ReportQuery, columns: Sequence[str], params: dict[str, Any])
     if query.trace_id is not None:
         params["trace_id"] = query.trace_id
         filters.append("trace_id = {trace_id:String}")
-    # Inner columns are renamed (n_*) so the outer aliases cannot capture them.
-    raw_sums = "toUInt64(1) AS n_calls, " + _inner(_SUMS[1:])
-    rollup_sums = _inner(_SUMS)
 
     # One trace's calls: the trace id index on the cost table finds them directly.
     if query.trace_id is not None:
-        where = _where([*filters, *_raw_window(query.since_ns, query.until_ns, params, "")])
-        return f"SELECT {dims}, {raw_sums} FROM {ident(COSTS_TABLE)} FINAL{where}"
+        return raw + _where([*filters, *_raw_window(query.since_ns, query.until_ns, params, "")])
 
     lo = _ceil_hour(query.since_ns) if query.since_ns is not None else None
     hi = _floor_hour(query.until_ns) if query.until_ns is not None else None
     if lo is not None and hi is not None and lo >= hi:
         # The window sits inside one hour: no whole hour to take from the rollup.
-        where = _where([*filters, *_raw_window(query.since_ns, query.until_ns, params, "")])
-        return f"SELECT {dims}, {raw_sums} FROM {ident(COSTS_TABLE)} FINAL{where}"
+        return raw + _where([*filters, *_raw_window(query.since_ns, query.until_ns, params, "")])
 
-    parts = []
     hour_filters = list(filters)
     if lo is not None:
         params["hour_lo"] = lo // 1_000_000_000
@@ -134,18 +162,11 @@ def _sources(query: ReportQuery, columns: Sequence[str], params: dict[str, Any])
     if hi is not None:
         params["hour_hi"] = hi // 1_000_000_000
         hour_filters.append("hour < toDateTime({hour_hi:UInt32}, 'UTC')")
-    rollup = COSTS_TRACES_TABLE if query.by == "trace" else COSTS_HOURLY_TABLE
-    parts.append(f"SELECT {dims}, {rollup_sums} FROM {ident(rollup)}{_where(hour_filters)}")
+    parts = [rollup + _where(hour_filters)]
     if lo is not None and query.since_ns is not None and query.since_ns < lo:
-        window = _raw_window(query.since_ns, lo, params, "_head")
-        parts.append(
-            f"SELECT {dims}, {raw_sums} FROM {ident(COSTS_TABLE)} FINAL{_where([*filters, *window])}"
-        )
+        parts.append(raw + _where([*filters, *_raw_window(query.since_ns, lo, params, "_head")]))
     if hi is not None and query.until_ns is not None and hi < query.until_ns:
-        window = _raw_window(hi, query.until_ns, params, "_tail")
-        parts.append(
-            f"SELECT {dims}, {raw_sums} FROM {ident(COSTS_TABLE)} FINAL{_where([*filters, *window])}"
-        )
+        parts.append(raw + _where([*filters, *_raw_window(hi, query.until_ns, params, "_tail")]))
     return "\nUNION ALL\n".join(parts)
 
 
@@ -180,10 +201,7 @@ def _aggregate_sql(query: ReportQuery, columns: Sequence[str], params: dict[str,
             # Top traces in two passes: rank every trace on its cost alone (cheap), then total
             # the few winners in full; totalling every token count and unit map of a month of
             # traces only to keep twenty would dominate the query.
-            where = (
-                f"\nWHERE trace_id IN (SELECT trace_id FROM (\n{sources}\n) GROUP BY trace_id"
-                " ORDER BY sum(n_cost_usd) DESC, sum(n_calls) DESC, trace_id LIMIT {limit:UInt64})"
-            )
+            where = f"\nWHERE trace_id IN (\n{_top_traces(query, params)}\n)"
     sql = f"""SELECT {dims},
     {sums},
     sumIf(n_calls, n_cost_status != {priced}) AS unpriced_calls,
