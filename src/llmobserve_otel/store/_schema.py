@@ -61,7 +61,11 @@ re-exported to a different collector instance after its window forgot it; `FINAL
 Cluster mode (`cluster=NAME`): every table becomes `<name>_local` with the Replicated engine
 variant `ON CLUSTER`, the views attach to the local tables (so they run on the shard that
 receives the rows), and `<name>` becomes a Distributed table over the locals: writers and readers
-keep using the plain names.
+keep using the plain names. The refreshable views run on every shard over its local runs (a trace's
+spans all land on one shard, so its runs are whole there).
+
+Servers: ClickHouse 24.10 or newer (refreshable views without the experimental setting; the
+deploy/ stack runs 25.8).
 """
 
 from __future__ import annotations
