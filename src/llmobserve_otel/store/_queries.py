@@ -116,22 +116,22 @@ def _sources(query: ReportQuery, columns: Sequence[str], params: dict[str, Any])
 
 
 def _top_traces(query: ReportQuery, params: dict[str, Any]) -> str:
-    """The ids of the `limit` most expensive traces, ranked on the trace id's 64-bit hash.
+    """The 64-bit hashes of the `limit` most expensive traces' ids.
 
     Grouping a month of traces on a fixed-size key (the trace-keys rollup) is about 3x faster than
-    on the 32-character id; ties fall to the smaller id, as they do in the final ordering.
+    on the 32-character id. Ties at the cut fall to the smaller hash (the dashboard panel does the
+    same); two traces sharing a hash (odds ~1e-7 a week at 10M spans) would rank as one.
     """
     ranked = _windowed(
         query,
         params,
-        rollup=f"SELECT trace, trace_id AS id, calls AS n_calls, cost_usd AS n_cost_usd "
-        f"FROM {ident(COSTS_TRACE_KEYS_TABLE)}",
-        raw=f"SELECT cityHash64(trace_id) AS trace, trace_id AS id, toUInt64(1) AS n_calls, "
-        f"cost_usd AS n_cost_usd FROM {ident(COSTS_TABLE)} FINAL",
+        rollup=f"SELECT trace, calls AS n_calls, cost_usd AS n_cost_usd FROM {ident(COSTS_TRACE_KEYS_TABLE)}",
+        raw=f"SELECT cityHash64(trace_id) AS trace, toUInt64(1) AS n_calls, cost_usd AS n_cost_usd "
+        f"FROM {ident(COSTS_TABLE)} FINAL",
     )
     return (
-        f"SELECT min(id) FROM (\n{ranked}\n) GROUP BY trace"
-        " ORDER BY sum(n_cost_usd) DESC, sum(n_calls) DESC, min(id) LIMIT {limit:UInt64}"
+        f"SELECT trace FROM (\n{ranked}\n) GROUP BY trace"
+        " ORDER BY sum(n_cost_usd) DESC, sum(n_calls) DESC, trace LIMIT {limit:UInt64}"
     )
 
 
@@ -201,7 +201,7 @@ def _aggregate_sql(query: ReportQuery, columns: Sequence[str], params: dict[str,
             # Top traces in two passes: rank every trace on its cost alone (cheap), then total
             # the few winners in full; totalling every token count and unit map of a month of
             # traces only to keep twenty would dominate the query.
-            where = f"\nWHERE trace_id IN (\n{_top_traces(query, params)}\n)"
+            where = f"\nWHERE cityHash64(trace_id) IN (\n{_top_traces(query, params)}\n)"
     sql = f"""SELECT {dims},
     {sums},
     sumIf(n_calls, n_cost_status != {priced}) AS unpriced_calls,
