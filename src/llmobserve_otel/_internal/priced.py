@@ -26,6 +26,11 @@ def release(span_id: int) -> bool:
     return _covered.pop(span_id, 0) is None
 
 
+def any_covered() -> bool:
+    """Whether any span is covered now (mostly not: `release` can then be skipped)."""
+    return bool(_covered)
+
+
 def cover_current_span(ctx: Context | None = None) -> None:
     """Cover the active span (of `ctx`, else of the current context): its call is priced on another
     span (our wire span beneath it, or the proxy's). A remote span never ends in this process, so

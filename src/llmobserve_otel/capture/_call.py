@@ -188,6 +188,8 @@ class ProviderCall:
 
     def finish(self, *, complete: bool, error: BaseException | None = None) -> None:
         """End the span with what is known; safe to call more than once (the first call wins)."""
+        if self._done:  # the body's end, close() and __del__ all call this: the later ones stop here
+            return
         with self._lock:
             if self._done:
                 return

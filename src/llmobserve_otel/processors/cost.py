@@ -42,9 +42,14 @@ class CostSpanProcessor(SpanProcessor):
             report_internal_error("processors.cost", exc)
 
     def _price(self, span: Span) -> None:
-        covered = priced.release(span.context.span_id)
-        attributes = span.attributes or {}
-        if sc.CAPTURE in attributes or not any(key in attributes for key in TOKEN_COUNT_ATTRIBUTES):
+        covered = priced.any_covered() and priced.release(span.context.span_id)
+        attributes = span.attributes
+        # `in` on the SDK's BoundedAttributes is the Mapping mixin's: a Python __getitem__ raising
+        # KeyError per absent key, five of them for every span the app ends. Its dict answers alike.
+        plain = getattr(attributes, "_dict", None)
+        if type(plain) is not dict:
+            plain = attributes or {}
+        if sc.CAPTURE in plain or not any(map(plain.__contains__, TOKEN_COUNT_ATTRIBUTES)):
             return
         # Whatever happens to this span, a GenAI span around it with usage is the same call (or an
         # aggregate of calls already counted): it must not be priced again.
