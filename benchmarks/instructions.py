@@ -12,9 +12,10 @@ what start-up and warm-up left on the heap is frozen out of the garbage collecto
 
 Modes: ``baseline`` (no instrumentation), ``llmobserve`` (``observe()`` plus a BatchSpanProcessor
 to an exporter that drops the spans, as overhead.py sets it up), ``openai-v2`` (the same pipeline
-with opentelemetry-instrumentation-openai-v2) and ``span`` (the floor: the llmobserve process
+with opentelemetry-instrumentation-openai-v2), ``span`` (the floor: the llmobserve process
 with no SDK call, only a bare ``tracer.start_span(...)`` then ``span.end()`` through the same
-processors and export: what the OpenTelemetry SDK costs per span before any attribute).
+processors and export: what a span costs before any attribute) and ``span-sdk`` (the same span
+with the OpenTelemetry SDK alone: its TracerProvider and the batch export processor, none of ours).
 
     .venv/bin/python benchmarks/instructions.py                 # all modes, both call kinds
     .venv/bin/python benchmarks/instructions.py --modes baseline llmobserve --calls 100
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-MODES = ("baseline", "llmobserve", "openai-v2", "span")
+MODES = ("baseline", "llmobserve", "openai-v2", "span", "span-sdk")
 KINDS = ("non-stream", "stream")
 HOST = "127.0.0.1:8001"
 
@@ -123,6 +124,15 @@ def _setup(mode: str) -> tuple[Callable[[], None], Any]:
         import openai  # noqa: F401
 
         return lambda: None, None
+    if mode == "span-sdk":  # the OpenTelemetry SDK alone: its own provider, the export processor only
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(overhead._exporter(False)))
+        trace.set_tracer_provider(provider)
+        return lambda: provider.force_flush(), provider
     port = int(HOST.rpartition(":")[2])
     flush, _exporter = overhead._setup("llmobserve" if mode == "span" else mode, port, encode=False)
     from opentelemetry import trace
@@ -133,7 +143,7 @@ def _setup(mode: str) -> tuple[Callable[[], None], Any]:
 def _caller(mode: str, kind: str, events: int) -> Callable[[], None]:
     import overhead
 
-    if mode == "span":
+    if mode in ("span", "span-sdk"):
         from opentelemetry import trace
         from opentelemetry.trace import SpanKind
 
@@ -244,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         counts: dict[str, dict[str, float]] = {}
         for mode in args.modes:
             for kind in args.kinds:
-                if mode == "span" and kind == "stream":
+                if mode.startswith("span") and kind == "stream":
                     continue  # the floor is the same span either way
                 per_call = _count(mode, kind, args, out_dir, helper) / args.calls
                 counts.setdefault(mode, {})[kind] = per_call
@@ -258,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     for mode, by_kind in counts.items():
         for kind, per_call in by_kind.items():
             added = ""
-            if mode not in ("baseline", "span") and kind in base:
+            if not mode.startswith(("baseline", "span")) and kind in base:
                 added = f"  (+{(per_call - base[kind]) / 1000:,.0f}k over baseline)"
             print(f"  {mode:<11} {kind:<10} {per_call / 1000:>9,.0f}k{added}")
     return 0
