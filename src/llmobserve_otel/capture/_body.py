@@ -6,13 +6,13 @@ each chunk as it passes. Content-encoded bodies (gzip, deflate) are decoded on o
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any
 
 from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel.providers import Route, StreamState, Usage
 from llmobserve_otel.providers._eventstream import EventStreamDecoder
+from llmobserve_otel.providers._json import loads_bytes
 from llmobserve_otel.providers._sse import SSEDecoder
 
 _DECODABLE = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
@@ -111,7 +111,7 @@ class BodyObserver:
                 self.problem = "empty body"
                 return None
             try:
-                body = json.loads(b"".join(self._buffer))
+                body = loads_bytes(b"".join(self._buffer))
             except ValueError:
                 self.problem = "malformed JSON body"
                 return None

@@ -29,6 +29,7 @@ from llmobserve_otel.capture._body import BodyObserver
 from llmobserve_otel.pricing import cost_attributes
 from llmobserve_otel.processors import AttributionSpanProcessor, CostSpanProcessor
 from llmobserve_otel.providers import Route, Usage
+from llmobserve_otel.providers._json import loads_bytes
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def _decode_body(body: bytes | None, content_type: str | None, limit: int) -> An
             return _multipart_fields(body, content_type)  # type: ignore[arg-type]
         if kind.startswith("application/ssml+xml"):
             return body.decode()  # Azure Speech TTS bills the characters of the SSML document's text
-        return json.loads(body)
+        return loads_bytes(body)
     except ValueError:  # UnicodeDecodeError and JSONDecodeError included
         return None
 

@@ -15,6 +15,22 @@ def loads_object(text: str | bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def loads_bytes(body: bytes) -> Any:
+    """`json.loads(body)`, without its Python-level encoding sniffing when the body is plainly UTF-8.
+
+    A body opening with `{` or `[` and no NUL second byte is what json.loads itself reads as UTF-8;
+    a strict decode that fails (e.g. on encoded surrogates, which json.loads lets through) falls
+    back to json.loads on the bytes, so the value or the error is always the same.
+    """
+    if body[:1] in (b"{", b"[") and body[1:2] != b"\x00":
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return json.loads(body)
+        return json.loads(text)
+    return json.loads(body)
+
+
 def dig(obj: Any, *path: str) -> Any:
     """`obj[path[0]][path[1]]...`, or None where a step is missing or not a dict."""
     for key in path:

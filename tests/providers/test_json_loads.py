@@ -1,0 +1,36 @@
+"""`loads_bytes` gives exactly what json.loads gives for bytes: the same value or the same error."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llmobserve_otel.providers._json import loads_bytes
+
+BODIES = [
+    b'{"usage":{"prompt_tokens":9},"model":"gpt-4o"}',
+    '{"text":"Hallo \u2713"}'.encode(),
+    b"[1, 2]",
+    b"{}",
+    b'{"s":"\xed\xa0\x80"}',  # an encoded surrogate: json.loads lets it through ('surrogatepass')
+    b"\xef\xbb\xbf{}",  # UTF-8 BOM
+    '{"a":1}'.encode("utf-16-le"),
+    '{"a":1}'.encode("utf-16"),
+    '{"a":1}'.encode("utf-32"),
+    b' {"a":1}',
+    b'{"a":',  # truncated
+    b'{"a":"\xff"}',  # not UTF-8
+]
+
+
+def outcome(load, body: bytes) -> object:  # type: ignore[no-untyped-def]
+    try:
+        return load(body)
+    except ValueError as exc:
+        return type(exc)
+
+
+@pytest.mark.parametrize("body", BODIES)
+def test_same_as_json_loads(body: bytes) -> None:
+    assert outcome(loads_bytes, body) == outcome(json.loads, body)
