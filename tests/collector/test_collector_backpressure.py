@@ -103,3 +103,16 @@ def test_report_api_rejects_bad_queries(params: str, error: str) -> None:
 def test_pricing_can_be_switched_off() -> None:
     assert Collector(CollectorConfig(pricing=False)).pricer is None
     assert Collector(CollectorConfig(pricing=True)).pricer is not None
+
+
+def test_a_full_queue_refuses_before_decoding() -> None:
+    stored: list[Any] = []
+    collector = Collector(CollectorConfig(clickhouse_url="chdb:///nonexistent", pricing=False))
+    collector.writer = Writer(record(stored), batch_size=1, max_queue=3)  # not started: nothing drains
+    client = TestClient(collector.app)
+    assert client.post("/v1/traces", content=BODY, headers=PROTOBUF).status_code == 200  # 2 of 3 taken
+    # Garbage of a size that would hold about two spans: refused for room, never decoded (no 400).
+    response = client.post("/v1/traces", content=b"\xff" * len(BODY), headers=PROTOBUF)
+    assert (response.status_code, message(response)) == (503, "collector queue full, retry later")
+    # A request small enough for the room left is still decoded (and here refused as malformed).
+    assert client.post("/v1/traces", content=b"\xff" * 10, headers=PROTOBUF).status_code == 400

@@ -613,3 +613,35 @@ def test_a_batch_past_a_default_block_throws_as_a_whole(store: Any) -> None:
         insert_span_rows(store, fast.data)
     counts = stored_counts(store)
     assert (counts["otel_traces"], counts["llmobserve_costs"]) == (0, 0)
+
+
+def test_a_batch_read_from_several_files_throws_as_a_whole(store: Any) -> None:
+    """The pieces go to one file per core, parsed in parallel; a throw in any file stores nothing."""
+    pieces = []
+    for part in range(8):
+        request = ExportTraceServiceRequest()
+        spans = request.resource_spans.add().scope_spans.add().spans
+        for n in range(1, 9_001):
+            span = spans.add(name="bulk", start_time_unix_nano=T0, end_time_unix_nano=T0 + 1)
+            span.trace_id, span.span_id = tid(10 + part), sid(n)
+            span.attributes.extend(kv({sc.CUSTOMER_ID: "bulk", sc.COST_USD: 0.001, sc.COST_SOURCE: "sdk"}))
+        if part == 7:
+            spans[-1].events.add(name="e", attributes=kv({"a": [1]}))
+        fast = request_span_rows(request.SerializeToString())
+        assert fast is not None
+        pieces.extend(fast.data)
+    empty(store)
+    with pytest.raises(Exception, match=NESTED_VALUE_ERROR):
+        insert_span_rows(store, pieces)
+    counts = stored_counts(store)
+    assert (counts["otel_traces"], counts["llmobserve_costs"]) == (0, 0)
+    # The same pieces without the bad span: all 72,000 stored.
+    pieces[-1] = request_span_rows(_without_last_event(request)).data[0]
+    insert_span_rows(store, pieces)
+    assert stored_counts(store)["otel_traces"] == 72_000
+    empty(store)
+
+
+def _without_last_event(request: ExportTraceServiceRequest) -> bytes:
+    del request.resource_spans[0].scope_spans[0].spans[-1].events[:]
+    return request.SerializeToString()

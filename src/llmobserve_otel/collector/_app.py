@@ -130,6 +130,7 @@ class Collector:
         self.writer: Writer | None = None
         self._drained = True
         self._fallback_logged = False
+        self._spans_per_byte = 0.0  # of the last accepted request, to refuse early when full
         self.app = Starlette(
             routes=[
                 Route("/v1/traces", self.traces, methods=["POST"]),
@@ -310,6 +311,17 @@ class Collector:
     def _error(media: str, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
         return Response(encode_status(media, status, message), status, headers=headers, media_type=media)
 
+    def _full(self, media: str, size: int) -> Response | None:
+        """503 before decoding when the queue surely has no room for a body this size.
+
+        Decoding a request only to refuse it at the queue doubles the work while the store catches
+        up; the span count is estimated from the bytes a span took in the last accepted request.
+        """
+        writer = self.writer
+        if writer is not None and writer.room < size * self._spans_per_byte:
+            return self._error(media, 503, "collector queue full, retry later", {"Retry-After": "1"})
+        return None
+
     def _unavailable(self, media: str) -> Response | None:
         writer = self.writer
         if writer is None:
@@ -327,7 +339,7 @@ class Collector:
             body = await self._body(request)
             if not self._authorized(request):
                 return self._error(media, 401, "missing or wrong bearer token")
-            refused = self._unavailable(media)
+            refused = self._unavailable(media) or self._full(media, len(body))
             if refused is not None:
                 return refused
             export = decode_traces(body, media)  # also validates what the fast path only frames
@@ -359,6 +371,7 @@ class Collector:
                 )
             # Remembered only once accepted: a refused request must be stored when retried.
             self.seen.add_all(keys)
+            self._spans_per_byte = len(keys) / max(1, len(body))
         return Response(traces_response(media, rejected, error_message), 200, media_type=media)
 
     async def discard(self, request: Request) -> Response:

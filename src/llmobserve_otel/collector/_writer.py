@@ -105,6 +105,12 @@ class Writer:
             return self._queued + self._in_flight
 
     @property
+    def room(self) -> int:
+        """Spans the queue can still take."""
+        with self._cond:
+            return self._max_queue - self._queued - self._in_flight
+
+    @property
     def inserted(self) -> int:
         """Spans inserted since start."""
         return self._inserted
