@@ -151,19 +151,25 @@ def _chat_usage(body: dict[str, Any]) -> Usage | None:
     usage = body.get("usage")
     if not isinstance(usage, dict):
         return None
-    prompt = dig(usage, "prompt_tokens_details")
-    completion = dig(usage, "completion_tokens_details")
+    # The details objects checked once, not per field (this runs for every priced chat call).
+    prompt = usage.get("prompt_tokens_details")
+    prompt = prompt if isinstance(prompt, dict) else _NO_DETAILS
+    completion = usage.get("completion_tokens_details")
+    completion = completion if isinstance(completion, dict) else _NO_DETAILS
     return Usage(
         input_tokens=as_int(usage.get("prompt_tokens")),
         output_tokens=as_int(usage.get("completion_tokens")),
-        cache_read_tokens=as_int(dig(prompt, "cached_tokens")),
-        reasoning_tokens=as_int(dig(completion, "reasoning_tokens")),
-        input_audio_tokens=as_int(dig(prompt, "audio_tokens")),
-        output_audio_tokens=as_int(dig(completion, "audio_tokens")),
+        cache_read_tokens=as_int(prompt.get("cached_tokens")),
+        reasoning_tokens=as_int(completion.get("reasoning_tokens")),
+        input_audio_tokens=as_int(prompt.get("audio_tokens")),
+        output_audio_tokens=as_int(completion.get("audio_tokens")),
         model=as_str(body.get("model")),
         response_id=as_str(body.get("id")),
         finish_reasons=_finish_reasons(body.get("choices")),
     )
+
+
+_NO_DETAILS: dict[str, Any] = {}
 
 
 def _responses_usage(body: dict[str, Any]) -> Usage | None:
