@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 T0 = 1_735_725_600_000_000_000  # 2025-01-01T10:00:00Z
 
 
 def any_value(value: Any) -> AnyValue:
+    """A Python value as an AnyValue: None is the empty AnyValue, a list an array, a dict a kvlist."""
+    if value is None:
+        return AnyValue()
+    if isinstance(value, AnyValue):
+        return value
     if isinstance(value, bool):
         return AnyValue(bool_value=value)
     if isinstance(value, int):
@@ -22,6 +27,8 @@ def any_value(value: Any) -> AnyValue:
         return AnyValue(bytes_value=value)
     if isinstance(value, list):
         return AnyValue(array_value=ArrayValue(values=[any_value(v) for v in value]))
+    if isinstance(value, dict):
+        return AnyValue(kvlist_value=KeyValueList(values=kvs(value)))
     return AnyValue(string_value=str(value))
 
 

@@ -40,7 +40,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from opentelemetry.sdk.resources import Resource as SdkResource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from span_factory import T0, kvs, make_request, make_span
+from span_factory import T0, any_value, kvs, make_request, make_span
 from starlette.testclient import TestClient
 
 import llmobserve_otel as lo
@@ -352,26 +352,8 @@ def _any(rng: random.Random) -> Any:
     )
 
 
-def _value(value: Any) -> AnyValue:
-    if value is None:
-        return AnyValue()
-    if isinstance(value, list):
-        return AnyValue(array_value=ArrayValue(values=[_value(v) for v in value]))
-    if isinstance(value, dict):
-        return AnyValue(kvlist_value=KeyValueList(values=[_pair(k, v) for k, v in value.items()]))
-    if isinstance(value, bool):
-        return AnyValue(bool_value=value)
-    if isinstance(value, int):
-        return AnyValue(int_value=value)
-    if isinstance(value, float):
-        return AnyValue(double_value=value)
-    if isinstance(value, bytes):
-        return AnyValue(bytes_value=value)
-    return AnyValue(string_value=value)
-
-
 def _pair(key: str, value: Any) -> KeyValue:
-    return KeyValue(key=key) if value is _ABSENT else KeyValue(key=key, value=_value(value))
+    return KeyValue(key=key) if value is _ABSENT else KeyValue(key=key, value=any_value(value))
 
 
 def random_request(rng: random.Random, *, bad_rate: float) -> ExportTraceServiceRequest:
@@ -507,8 +489,8 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 
 UNRENDERABLE = {
-    "nested array": {"a": AnyValue(array_value=ArrayValue(values=[_value([1, 2]), _value(3)]))},
-    "kvlist inside an array": {"a": AnyValue(array_value=ArrayValue(values=[_value({"k": 1})]))},
+    "nested array": {"a": AnyValue(array_value=ArrayValue(values=[any_value([1, 2]), any_value(3)]))},
+    "kvlist inside an array": {"a": AnyValue(array_value=ArrayValue(values=[any_value({"k": 1})]))},
     "array in an event attribute": None,
     "repeated span attribute key": [("k", "first"), ("k", "last")],
     "repeated kvlist key": {"m": AnyValue(kvlist_value=KeyValueList(values=[_pair("k", 1), _pair("k", 2)]))},

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue, KeyValueList
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
-from span_factory import T0
+from span_factory import T0, any_value
 
 from llmobserve_otel import semconv as sc
 from llmobserve_otel.collector._pipeline import request_rows
@@ -102,33 +102,9 @@ def random_doubles(seed: int, n: int) -> list[float]:
     return out
 
 
-def av(value: Any) -> AnyValue:
-    """A Python value as an AnyValue: None is the empty AnyValue, dict a kvlist, list an array."""
-    if value is None:
-        return AnyValue()
-    if isinstance(value, AnyValue):
-        return value
-    if isinstance(value, bool):
-        return AnyValue(bool_value=value)
-    if isinstance(value, int):
-        return AnyValue(int_value=value)
-    if isinstance(value, float):
-        return AnyValue(double_value=value)
-    if isinstance(value, bytes):
-        return AnyValue(bytes_value=value)
-    if isinstance(value, list):
-        return AnyValue(array_value=ArrayValue(values=[av(v) for v in value]))
-    if isinstance(value, dict):
-        return AnyValue(
-            kvlist_value=KeyValueList(values=[KeyValue(key=k, value=av(v)) for k, v in value.items()])
-        )
-    assert isinstance(value, str)
-    return AnyValue(string_value=value)
-
-
 def kv(items: list[tuple[str, Any]] | dict[str, Any]) -> list[KeyValue]:
     pairs = items.items() if isinstance(items, dict) else items
-    return [KeyValue(key=k, value=av(v)) for k, v in pairs]
+    return [KeyValue(key=k, value=any_value(v)) for k, v in pairs]
 
 
 SCALARS: list[Any] = [*STRINGS, *INTS, *DOUBLES, True, False, b"", b"\x00\xff\xfe", bytes(range(40)), None]

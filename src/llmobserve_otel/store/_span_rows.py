@@ -97,21 +97,28 @@ def _leaf_json(v: str) -> str:
     )
 
 
-def _scalar_string(v: str) -> str:
-    """A scalar attribute value as `AsString()`; an array or list throws (events and links rarely have one)."""
+def _scalar_branches(v: str) -> str:
+    """multiIf branches rendering a scalar value as pdata's `AsString()` (`_rows.attribute_string`)."""
     return (
-        f"multiIf({v}.kind = 'string_value', {v}.string_value, "
+        f"{v}.kind = 'string_value', {v}.string_value, "
         f"{v}.kind = 'int_value', toString({v}.int_value), "
         f"{v}.kind = 'double_value', {_double(v + '.double_value')}, "
         f"{v}.kind = 'bool_value', if({v}.bool_value, 'true', 'false'), "
         f"{v}.kind = 'bytes_value', base64Encode({v}.bytes_value), "
+    )
+
+
+def _scalar_string(v: str) -> str:
+    """A scalar attribute value as `AsString()`; an array or list throws (events and links rarely have one)."""
+    return (
+        f"multiIf({_scalar_branches(v)}"
         f"{v}.kind = 'none', '', "  # an empty value is '', not the '0' of toString(throwIf(...))
         f"toString(throwIf({v}.kind IN ('array_value', 'kvlist_value'), {literal(NESTED_VALUE_ERROR)})))"
     )
 
 
 def _as_string(v: str) -> str:
-    """An attribute value as pdata's `AsString()` (`_rows.attribute_string`)."""
+    """An attribute value as `AsString()`, arrays and lists of scalars as JSON (`_rows._json_raw`)."""
     items = f"{v}.kvlist_value.values"
     array = (
         f"concat('[', arrayStringConcat(arrayMap(x -> {_leaf_json('x')}, {v}.array_value.values), ','), ']')"
@@ -122,11 +129,7 @@ def _as_string(v: str) -> str:
     )
     unique = f"length(arrayDistinct(arrayMap(kv -> kv.key, {items}))) = length({items})"
     return (
-        f"multiIf({v}.kind = 'string_value', {v}.string_value, "
-        f"{v}.kind = 'int_value', toString({v}.int_value), "
-        f"{v}.kind = 'double_value', {_double(v + '.double_value')}, "
-        f"{v}.kind = 'bool_value', if({v}.bool_value, 'true', 'false'), "
-        f"{v}.kind = 'bytes_value', base64Encode({v}.bytes_value), "
+        f"multiIf({_scalar_branches(v)}"
         f"{v}.kind = 'array_value', {array}, "
         f"{v}.kind = 'kvlist_value', if({unique}, {kvlist}, "
         f"toString(throwIf(NOT {unique}, {literal(NESTED_VALUE_ERROR)}))), "
