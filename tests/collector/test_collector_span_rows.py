@@ -45,11 +45,12 @@ from starlette.testclient import TestClient
 
 import llmobserve_otel as lo
 from llmobserve_otel import semconv as sc
+from llmobserve_otel._internal.protobuf import field
 from llmobserve_otel.cli import main
 from llmobserve_otel.collector import Collector, CollectorConfig, ServerThread
 from llmobserve_otel.collector._app import collector_pricer
 from llmobserve_otel.collector._pipeline import request_rows
-from llmobserve_otel.collector._span_rows import SpanRows, _fields, request_span_rows, varint
+from llmobserve_otel.collector._span_rows import SpanRows, _fields, request_span_rows
 from llmobserve_otel.collector._validate import (
     _COUNTS,
     _STRINGS,
@@ -170,24 +171,20 @@ def key_of(attributes: dict[str, Any]) -> str:
     return next(iter(attributes)).replace(".", "\\.")
 
 
-def field(tag: int, value: bytes) -> bytes:
-    return bytes([tag]) + varint(len(value)) + value
-
-
 def test_a_span_with_its_ids_out_of_canonical_order_takes_the_exact_path() -> None:
     trace_id, span_id = bytes.fromhex("0af7651916cd43dd8448eb211c80319c"), bytes.fromhex("b7ad6b7169203331")
     # Span fields by hand: span_id (2) before trace_id (1), then name (5), start (7) and end (8).
     span = (
-        field(0x12, span_id)
-        + field(0x0A, trace_id)
-        + field(0x2A, b"reordered")
+        field(b"\x12", span_id)
+        + field(b"\x0a", trace_id)
+        + field(b"\x2a", b"reordered")
         + b"\x39"
         + T0.to_bytes(8, "little")
         + b"\x41"
         + (T0 + 5).to_bytes(8, "little")
     )
     resource = Resource(attributes=kvs({"service.name": "svc"})).SerializeToString()
-    body = field(0x0A, field(0x0A, resource) + field(0x12, field(0x12, span)))
+    body = field(b"\x0a", field(b"\x0a", resource) + field(b"\x12", field(b"\x12", span)))
     assert request_span_rows(body) is None
     # Any protobuf reader accepts it: the exact path stores it.
     [row] = request_rows(ExportTraceServiceRequest.FromString(body)).rows
@@ -204,10 +201,10 @@ def test_a_resource_or_scope_given_twice_takes_the_exact_path_which_merges_them(
     ]
     scopes = [InstrumentationScope(name="s1"), InstrumentationScope(version="v2")]
     resource = b"".join(
-        field(0x0A, r.SerializeToString()) for r in resources[: 2 if twice == "resource" else 1]
+        field(b"\x0a", r.SerializeToString()) for r in resources[: 2 if twice == "resource" else 1]
     )
-    scope = b"".join(field(0x0A, s.SerializeToString()) for s in scopes[: 2 if twice == "scope" else 1])
-    body = field(0x0A, resource + field(0x12, scope + field(0x12, span)))
+    scope = b"".join(field(b"\x0a", s.SerializeToString()) for s in scopes[: 2 if twice == "scope" else 1])
+    body = field(b"\x0a", resource + field(b"\x12", scope + field(b"\x12", span)))
     assert request_span_rows(body) is None
     [row] = request_rows(ExportTraceServiceRequest.FromString(body)).rows
     if twice == "resource":

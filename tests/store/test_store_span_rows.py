@@ -20,8 +20,9 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from span_factory import T0, any_value
 
 from llmobserve_otel import semconv as sc
+from llmobserve_otel._internal.protobuf import field
 from llmobserve_otel.collector._pipeline import request_rows
-from llmobserve_otel.collector._span_rows import SpanRows, request_span_rows, varint
+from llmobserve_otel.collector._span_rows import SpanRows, request_span_rows
 from llmobserve_otel.store import TRACES_INSERT_COLUMNS, insert_spans
 from llmobserve_otel.store._rows import format_double
 from llmobserve_otel.store._schema import RUN_HOURS
@@ -546,16 +547,12 @@ def test_python_path_renders_large_integral_doubles_as_pdata(key: str) -> None:
     assert format_double(value) == text
 
 
-def frame(tag: int, value: bytes) -> bytes:
-    return bytes([tag]) + varint(len(value)) + value
-
-
 @pytest.mark.xfail(strict=True, reason="ClickHouse's Protobuf reader empties a singular field given twice")
 def test_a_singular_span_field_given_twice_keeps_its_last_value(store: Any) -> None:
     """Legal protobuf (the last value wins), written by no exporter; the fast path cannot see it."""
     span = Span(trace_id=tid(4), span_id=sid(4), name="first", start_time_unix_nano=T0, end_time_unix_nano=T0)
     raw = span.SerializeToString() + b"\x2a\x04last"  # Span.name (field 5) again
-    body = frame(0x0A, frame(0x12, frame(0x12, raw)))  # resource spans > scope spans > span
+    body = field(b"\x0a", field(b"\x12", field(b"\x12", raw)))  # resource spans > scope spans > span
     assert ExportTraceServiceRequest.FromString(body).resource_spans[0].scope_spans[0].spans[0].name == "last"
     fast = request_span_rows(body)
     assert fast is not None

@@ -28,11 +28,13 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from llmobserve_otel import semconv as sc
+from llmobserve_otel._internal import protobuf
+from llmobserve_otel._internal.protobuf import varint
 from llmobserve_otel.collector._pipeline import Pricer
 from llmobserve_otel.collector._validate import surely_valid
 from llmobserve_otel.store._rows import attributes_and_strings, attributes_dict, resource_fields, span_row
 
-__all__ = ("SpanRows", "request_span_rows", "varint")
+__all__ = ("SpanRows", "request_span_rows")
 
 _PRICEABLE = (b"gen_ai.", b"llmobserve.")
 # The attribute fields (Span field 9) a priced span carries, up to the value's tag.
@@ -83,15 +85,6 @@ class SpanRows:
         return rows
 
 
-def varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 def _fields(buf: bytes, start: int, end: int, *, delimited: bool = False) -> list[tuple[int, int, int]]:
     """(field number, start, end) of the length-delimited fields in buf[start:end].
 
@@ -134,17 +127,14 @@ def _fields(buf: bytes, start: int, end: int, *, delimited: bool = False) -> lis
     return found
 
 
-def _field(tag: int, value: bytes) -> bytes:
-    return bytes([tag]) + varint(len(value)) + value
-
-
 def _resource_fields(resource: bytes) -> bytes:
     """SpanRow fields 1 and 2: the service name and the resource attributes rendered as strings."""
     service_name, attributes = resource_fields(Resource.FromString(resource).attributes)
     pairs = b"".join(
-        _field(0x12, _field(0x0A, k.encode()) + _field(0x12, v.encode())) for k, v in attributes.items()
+        protobuf.field(b"\x12", protobuf.field(b"\x0a", k.encode()) + protobuf.field(b"\x12", v.encode()))
+        for k, v in attributes.items()
     )
-    return _field(0x0A, service_name.encode()) + pairs
+    return protobuf.field(b"\x0a", service_name.encode()) + pairs
 
 
 def _row(row: bytes) -> tuple[Any, ...]:
@@ -242,7 +232,7 @@ def _span_rows(body: bytes, pricer: Pricer | None, seen: Container[bytes]) -> Sp
                     scope = body[start3:end3]
                 elif number3 == 2:
                     spans.append((start3, end3))
-            head = resource_fields + _field(0x1A, scope) + b"\x22"
+            head = resource_fields + protobuf.field(b"\x1a", scope) + b"\x22"
             for s, e in spans:
                 # Canonical ids: trace_id (field 1, 16 bytes) then span_id (field 2, 8 bytes).
                 if (

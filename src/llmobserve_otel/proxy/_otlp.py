@@ -23,13 +23,16 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from llmobserve_otel._internal.protobuf import field as _field
+from llmobserve_otel._internal.protobuf import varint as _varint
+
 _log = logging.getLogger("llmobserve_otel.proxy")
 
 _pack_double = struct.Struct("<d").pack
 _pack_fixed64 = struct.Struct("<Q").pack
 _pack_fixed32 = struct.Struct("<I").pack
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
-_SMALL = [bytes((n,)) for n in range(128)]
+_SMALL = [bytes((n,)) for n in range(128)]  # one-byte lengths and enums, written inline below
 
 # Field tags (field number << 3 | wire type) of the OTLP messages written here.
 _SPAN_TRACE_ID, _SPAN_SPAN_ID, _SPAN_TRACE_STATE, _SPAN_PARENT = b"\x0a", b"\x12", b"\x1a", b"\x22"
@@ -43,24 +46,6 @@ _SPAN_ATTRIBUTE, _SPAN_DROPPED_ATTRIBUTES, _SPAN_EVENT, _SPAN_DROPPED_EVENTS = (
 _SPAN_LINK, _SPAN_DROPPED_LINKS, _SPAN_STATUS, _SPAN_FLAGS = b"\x6a", b"\x70", b"\x7a", b"\x85\x01"
 # Span flags: whether the parent is remote is known (0x100), and it is (0x200).
 _FLAGS_LOCAL, _FLAGS_REMOTE = _pack_fixed32(0x100), _pack_fixed32(0x300)
-
-
-def _varint(value: int) -> bytes:
-    if 0 <= value < 128:
-        return _SMALL[value]
-    if value < 0:  # int64 two's complement, ten bytes
-        value += 1 << 64
-    out = bytearray()
-    while value >= 128:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def _field(tag: bytes, payload: bytes) -> bytes:
-    """A length-delimited field."""
-    return tag + _varint(len(payload)) + payload
 
 
 def _text(tag: bytes, value: str) -> bytes:
