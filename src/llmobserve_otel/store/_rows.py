@@ -22,6 +22,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 __all__ = (
     "SERVICE_NAME",
+    "SPAN_KINDS",
+    "STATUS_CODES",
     "attribute_string",
     "attributes_and_strings",
     "attributes_dict",
@@ -32,8 +34,8 @@ __all__ = (
 SERVICE_NAME = "service.name"
 
 # pdata's names for the proto enums (ptrace.SpanKind.String(), ptrace.StatusCode.String()).
-_SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
-_STATUS_CODES = ("Unset", "Ok", "Error")
+SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
+STATUS_CODES = ("Unset", "Ok", "Error")
 
 
 def python_value(value: AnyValue) -> Any:
@@ -207,14 +209,14 @@ def span_row(
         _hex_id(span.parent_span_id),
         span.trace_state,
         span.name,
-        _SPAN_KINDS[kind] if 0 <= kind < len(_SPAN_KINDS) else _SPAN_KINDS[0],
+        SPAN_KINDS[kind] if 0 <= kind < len(SPAN_KINDS) else SPAN_KINDS[0],
         service_name,
         resource_attributes,
         scope_name,
         scope_version,
         span_attributes,
         max(0, span.end_time_unix_nano - start),
-        _STATUS_CODES[code] if 0 <= code < len(_STATUS_CODES) else _STATUS_CODES[0],
+        STATUS_CODES[code] if 0 <= code < len(STATUS_CODES) else STATUS_CODES[0],
         status.message,
     )
     # Most spans have neither events nor links: skip the seven generators for them. Tuples, and

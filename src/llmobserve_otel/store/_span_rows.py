@@ -1,7 +1,7 @@
 """Span rows -> `otel_traces`, parsed and mapped inside ClickHouse (the embedded store's fast path).
 
 The collector hands the store OTLP spans as length-delimited `SpanRow` messages (`span_row.proto`:
-resource, scope and the span's own bytes). One `INSERT ... SELECT` reads them with ClickHouse's
+service name and resource attributes already rendered, scope, and the span's own bytes). One `INSERT ... SELECT` reads them with ClickHouse's
 Protobuf format and renders every column the way `_rows.span_row` does in Python, so the rows are
 the same whichever path wrote them (a test compares the two on every value kind). Python never
 touches an attribute value, which is what made the Python path cost ~25 µs a span.
@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from llmobserve_otel.store._rows import SPAN_KINDS, STATUS_CODES
 from llmobserve_otel.store._schema import TRACES_INSERT_COLUMNS, TRACES_TABLE, ident, literal
 
 __all__ = ("NESTED_VALUE_ERROR", "SCHEMA_FILE", "STRUCTURE", "insert_span_rows", "insert_statement")
@@ -160,8 +161,10 @@ def _hex_id(raw: str) -> str:
     return f"if(trim(BOTH '\\0' FROM {raw}) = '', '', lower(hex({raw})))"
 
 
-_SPAN_KINDS = "['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']"
-_STATUS_CODES = "['Unset', 'Ok', 'Error']"
+def _name_of(names: tuple[str, ...], number: str) -> str:
+    # The enum's name as the Python path picks it: out of range reads as the first (unspecified).
+    array = "[" + ", ".join(map(literal, names)) + "]"
+    return f"{array}[if({number} BETWEEN 0 AND {len(names) - 1}, {number} + 1, 1)]"
 
 
 def _columns() -> dict[str, str]:
@@ -173,7 +176,7 @@ def _columns() -> dict[str, str]:
         "ParentSpanId": _hex_id(f"{s}.parent_span_id"),
         "TraceState": f"{s}.trace_state",
         "SpanName": f"{s}.name",
-        "SpanKind": f"{_SPAN_KINDS}[if({s}.kind BETWEEN 0 AND 5, {s}.kind + 1, 1)]",
+        "SpanKind": _name_of(SPAN_KINDS, f"{s}.kind"),
         "ServiceName": "service_name",
         "ResourceAttributes": "mapFromArrays(arrayMap(a -> a.key, resource_attributes), "
         "arrayMap(a -> a.value, resource_attributes))",
@@ -182,7 +185,7 @@ def _columns() -> dict[str, str]:
         "SpanAttributes": _map(f"{s}.attributes"),
         "Duration": f"if({s}.end_time_unix_nano > {s}.start_time_unix_nano, "
         f"{s}.end_time_unix_nano - {s}.start_time_unix_nano, 0)",
-        "StatusCode": f"{_STATUS_CODES}[if({s}.status.code BETWEEN 0 AND 2, {s}.status.code + 1, 1)]",
+        "StatusCode": _name_of(STATUS_CODES, f"{s}.status.code"),
         "StatusMessage": f"{s}.status.message",
         "Events.Timestamp": f"arrayMap(e -> fromUnixTimestamp64Nano(toInt64(e.time_unix_nano)), {s}.events)",
         "Events.Name": f"arrayMap(e -> e.name, {s}.events)",
@@ -230,14 +233,14 @@ def insert_statement(path: str) -> str:
     return _insert_template().replace(_PATH, literal(path))
 
 
-def insert_span_rows(client: Any, data: Sequence[bytes], *, directory: str | None = None) -> None:
+def insert_span_rows(client: Any, data: Sequence[bytes]) -> None:
     """Insert length-delimited SpanRows (in pieces) into `otel_traces` of an embedded (chDB) store.
 
     The pieces go into one file per core (up to 8), which ClickHouse parses in parallel. Raises on
     failure: a throw (see the module docstring; nothing stored) or a store error.
     """
     files = max(1, min(len(data), os.cpu_count() or 1, 8))
-    folder = tempfile.mkdtemp(prefix="llmobserve-spans-", dir=directory)
+    folder = tempfile.mkdtemp(prefix="llmobserve-spans-")
     try:
         for n in range(files):
             with open(os.path.join(folder, f"{n}.bin"), "wb") as out:
