@@ -319,8 +319,11 @@ class Collector:
         """
         writer = self.writer
         if writer is not None and writer.room < size * self._spans_per_byte:
-            return self._error(media, 503, "collector queue full, retry later", {"Retry-After": "1"})
+            return self._queue_full(media)
         return None
+
+    def _queue_full(self, media: str) -> Response:
+        return self._error(media, 503, "collector queue full, retry later", {"Retry-After": "1"})
 
     def _unavailable(self, media: str) -> Response | None:
         writer = self.writer
@@ -366,9 +369,7 @@ class Collector:
         if keys:
             writer = self.writer
             if writer is None or not writer.submit(chunk):
-                return self._unavailable(media) or self._error(
-                    media, 503, "collector queue full, retry later", {"Retry-After": "1"}
-                )
+                return self._unavailable(media) or self._queue_full(media)
             # Remembered only once accepted: a refused request must be stored when retried.
             self.seen.add_all(keys)
             self._spans_per_byte = len(keys) / max(1, len(body))
