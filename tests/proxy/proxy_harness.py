@@ -335,6 +335,26 @@ def proxy_env(otlp: OtlpReceiver, **extra: str) -> dict[str, str]:
     return env
 
 
+def run_routed_app(
+    start_proxy: Callable[..., Any], otlp: OtlpReceiver, sim: Any, source: str
+) -> tuple[Any, int]:
+    """Run `source` (Python, printing JSON) in a fresh interpreter whose provider calls go through a
+    pricing proxy in front of `sim`; returns what it printed and how many requests `sim` had seen
+    before it ran."""
+    proxy = start_proxy(["--price", "--upstream", f"openai=http://{sim.host_port}"], proxy_env(otlp))
+    before = len(sim.requests)
+    env = proxy_env(
+        otlp,
+        SIM_URL=sim.url,
+        LLMOBSERVE_PROXY_URL=proxy.url,
+        LLMOBSERVE_PROVIDER_HOSTS=f"{sim.host_port}=openai",
+        LLMOBSERVE_RAISE_INTERNAL_ERRORS="1",
+    )
+    app = subprocess.run([sys.executable, "-c", source], env=env, capture_output=True, text=True, timeout=60)
+    assert app.returncode == 0, app.stderr
+    return json.loads(app.stdout), before
+
+
 def start_fault_server(
     tls: ssl.SSLContext | None = None,
 ) -> tuple[FaultServer, http.server.ThreadingHTTPServer]:

@@ -12,12 +12,9 @@ Price cited: gpt-4o, $2.50 per million input tokens, $10.00 per million output t
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 
-from proxy_harness import proxy_env
+from proxy_harness import run_routed_app
 
 M = 1_000_000
 
@@ -52,18 +49,7 @@ APP = textwrap.dedent(
 
 
 def test_requests_and_urllib3_route_through_the_proxy(start_proxy, otlp, received, sim):
-    proxy = start_proxy(["--price", "--upstream", f"openai=http://{sim.host_port}"], proxy_env(otlp))
-    before = len(sim.requests)
-    env = proxy_env(
-        otlp,
-        SIM_URL=sim.url,
-        LLMOBSERVE_PROXY_URL=proxy.url,
-        LLMOBSERVE_PROVIDER_HOSTS=f"{sim.host_port}=openai",
-        LLMOBSERVE_RAISE_INTERNAL_ERRORS="1",
-    )
-    app = subprocess.run([sys.executable, "-c", APP], env=env, capture_output=True, text=True, timeout=60)
-    assert app.returncode == 0, app.stderr
-    out = json.loads(app.stdout)
+    out, before = run_routed_app(start_proxy, otlp, sim, APP)
     assert (out["requests"], out["urllib3"]) == (1000, 1000)  # the app's answers, unchanged
 
     received.wait(lambda spans: sum(s.service == "llmobserve-proxy" for s in spans) >= 2)
