@@ -49,21 +49,33 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def ceiling(bodies: list[bytes], directory: str, batch_size: int) -> float:
-    """Spans/s of raw clickhouse-connect inserts of the collector's rows."""
+def ceiling(bodies: list[bytes], directory: str, batch_size: int, threads: int) -> float:
+    """Spans/s of raw clickhouse-connect inserts of the collector's rows, `threads` inserts at a time."""
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
     rows = [r for body in bodies for r in request_rows(ExportTraceServiceRequest.FromString(body)).rows]
-    client = open_store(f"chdb://{directory}")
+    url = f"chdb://{directory}"
+    clients = [open_store(url)]
+    clients += [open_store(url, create=False, schema=False, check_lock=False) for _ in range(threads - 1)]
     try:
-        insert_spans(client, rows[:batch_size])  # warm-up: first insert pays engine start-up
+        insert_spans(clients[0], rows[:batch_size])  # warm-up: first insert pays engine start-up
         rows = rows[batch_size:]
+        batches = [rows[i : i + batch_size] for i in range(0, len(rows), batch_size)]
+
+        def insert_every(n: int) -> None:
+            for batch in batches[n::threads]:
+                insert_spans(clients[n], batch)
+
+        workers = [threading.Thread(target=insert_every, args=(n,)) for n in range(threads)]
         started = time.perf_counter()
-        for i in range(0, len(rows), batch_size):
-            insert_spans(client, rows[i : i + batch_size])
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
         elapsed = time.perf_counter() - started
     finally:
-        client.close()
+        for client in clients:
+            client.close()
     return len(rows) / elapsed
 
 
@@ -128,6 +140,8 @@ def collector(
             str(args.batch_size),
             "--max-queue",
             str(args.max_queue),
+            "--insert-threads",
+            str(args.insert_threads),
             "--decode",
             decode,
         ],
@@ -178,6 +192,9 @@ def main() -> None:
     )
     parser.add_argument("--max-queue", type=int, default=200_000)
     parser.add_argument(
+        "--insert-threads", type=int, default=2, help="collector --insert-threads (default 2, its default)"
+    )
+    parser.add_argument(
         "--decode",
         choices=["sql", "python", "both"],
         default="both",
@@ -197,8 +214,11 @@ def main() -> None:
     )
     root = tempfile.mkdtemp(prefix="llmobserve-ingest-")
     try:
-        top = ceiling(bodies, os.path.join(root, "ceiling"), args.batch_size)
-        print(f"ceiling (clickhouse-connect insert of the same rows): {top:,.0f} spans/s")
+        top = ceiling(bodies, os.path.join(root, "ceiling"), args.batch_size, args.insert_threads)
+        print(
+            f"ceiling (clickhouse-connect insert of the same rows, {args.insert_threads} at a time): "
+            f"{top:,.0f} spans/s"
+        )
         for decode in ("sql", "python") if args.decode == "both" else (args.decode,):
             result = collector(bodies, warmup, os.path.join(root, f"collector-{decode}"), args, decode)
             print(

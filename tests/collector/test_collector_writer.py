@@ -114,3 +114,49 @@ def test_stop_reports_rows_it_could_not_store() -> None:
 def test_rejects_inconsistent_bounds() -> None:
     with pytest.raises(ValueError):
         Writer(lambda rows: None, batch_size=10, max_queue=5)
+    with pytest.raises(ValueError):
+        Writer(lambda rows: None, threads=0)
+
+
+def test_two_threads_insert_two_batches_at_once() -> None:
+    store = Store()
+    both_in = threading.Barrier(2, timeout=5)  # breaks (and the insert raises) unless two overlap
+
+    def insert(rows: Sequence[Any]) -> None:
+        both_in.wait()
+        store.insert(rows)
+
+    writer = Writer(insert, batch_size=2, flush_interval=60, max_queue=100, threads=2)
+    writer.start()
+    assert writer.submit(["a", "b"])
+    assert writer.submit(["c", "d"])
+    wait_for(lambda: len(store.batches) == 2)
+    assert not both_in.broken
+    assert sorted(store.batches) == [["a", "b"], ["c", "d"]]
+    assert writer.pending == 0 and writer.inserted == 4
+    assert writer.stop(5)
+
+
+def test_two_threads_drain_everything_once() -> None:
+    store = Store()
+    writer = Writer(store.insert, batch_size=7, flush_interval=0.01, max_queue=1000, threads=2)
+    writer.start()
+    for i in range(500):
+        assert writer.submit([i])
+    assert writer.stop(10)
+    assert sorted(store.rows) == list(range(500))  # every row, none twice
+    assert writer.inserted == 500
+
+
+def test_two_threads_stop_hands_back_both_unstored_batches() -> None:
+    store = Store()
+    store.down = True
+    writer = Writer(
+        store.insert, batch_size=1, flush_interval=0.01, max_queue=10, retry_max_delay=0.02, threads=2
+    )
+    writer.start()
+    assert writer.submit(["x"]) and writer.submit(["y"])
+    wait_for(lambda: store.attempts >= 4)  # both taken and retried
+    assert writer.stop(5) is False
+    assert writer.pending == 2
+    assert sorted(writer.leftover()) == [["x"], ["y"]]

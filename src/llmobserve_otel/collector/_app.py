@@ -22,6 +22,7 @@ import hmac
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -85,6 +86,8 @@ class CollectorConfig:
     """Seconds a span may wait for its batch to fill."""
     max_queue: int = 200_000
     """Spans held in memory before answering 503."""
+    insert_threads: int = 2
+    """Batches inserted side by side (each on its own store handle)."""
     max_body_bytes: int = 20 * 1024 * 1024
     """Largest request body, compressed and decompressed."""
     dedupe_window: int = 500_000
@@ -127,6 +130,10 @@ class Collector:
         self.seen = SeenWindow(config.dedupe_window)
         self._insert_client: Any = None
         self._query_client: Any = None
+        self._spare_clients: list[Any] = []  # store handles for insert threads beyond the first
+        self._unclaimed: list[Any] = []  # insert handles no insert thread has taken yet
+        self._claim_lock = threading.Lock()
+        self._thread_client = threading.local()
         self.writer: Writer | None = None
         self._drained = True
         self._fallback_logged = False
@@ -159,9 +166,14 @@ class Collector:
         url = self.config.clickhouse_url
         self._insert_client = open_store(url, create=True, schema=True)
         try:
-            # A second handle for queries: a chDB handle serializes its calls, so the report
-            # must not wait behind an insert on the same handle.
+            # More handles, for queries and for each insert thread beyond the first: a chDB handle
+            # serializes its calls, so the report must not wait behind an insert on the same
+            # handle, nor one insert behind another.
             self._query_client = open_store(url, create=False, schema=False, check_lock=False)
+            self._spare_clients = [
+                open_store(url, create=False, schema=False, check_lock=False)
+                for _ in range(self.config.insert_threads - 1)
+            ]
         except Exception:
             self.close()
             raise
@@ -170,11 +182,13 @@ class Collector:
         except Exception as exc:  # a cold window only weakens retry protection
             _log.warning("llmobserve collector: could not prime the duplicate window: %s", exc)
         self._restore_spool()
+        self._unclaimed = [*self._spare_clients, self._insert_client]
         self.writer = Writer(
             self._insert,
             batch_size=self.config.batch_size,
             flush_interval=self.config.flush_interval,
             max_queue=self.config.max_queue,
+            threads=self.config.insert_threads,
         )
         self.writer.start()
 
@@ -182,9 +196,17 @@ class Collector:
     def _sql_decode(self) -> bool:
         return self.config.sql_decode and parse_url(self.config.clickhouse_url).embedded
 
+    def _own_client(self) -> Any:
+        """This insert thread's own store handle (claimed at its first insert)."""
+        client = getattr(self._thread_client, "client", None)
+        if client is None:
+            with self._claim_lock:
+                client = self._thread_client.client = self._unclaimed.pop()
+        return client
+
     def _insert(self, batch: Any) -> None:
         """The writer's insert: rows through clickhouse-connect, SpanRows through ClickHouse's decoder."""
-        client = self._insert_client
+        client = self._own_client()
         if not isinstance(batch, SpanRows):
             insert_spans(client, batch)
             return
@@ -211,11 +233,12 @@ class Collector:
             if not self._drained:
                 self._drained = self._spool(self.writer.leftover())
             self.writer = None
-        for client in (self._query_client, self._insert_client):
+        for client in (self._query_client, self._insert_client, *self._spare_clients):
             if client is not None:
                 with contextlib.suppress(Exception):
                     client.close()
         self._query_client = self._insert_client = None
+        self._spare_clients = []
         return self._drained
 
     def _spool(self, chunks: list[Any]) -> bool:
