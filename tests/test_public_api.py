@@ -33,11 +33,13 @@ def test_import_loads_no_catalogue_and_no_exporter():
     assert out.stdout.strip() == ""
 
 
-def test_observe_loads_no_catalogue():
+def test_observe_loads_no_catalogue_and_no_pricing_code():
+    # The pricing core (and its catalogues) load at the first priced span, not at start-up.
     code = (
         "import os, sys\nos.environ['OTEL_TRACES_EXPORTER']='otlp'\n"
-        "import llmobserve_otel as lo\nlo.observe()\n"
-        "print('genai_prices.data' in sys.modules, 'opentelemetry.exporter.otlp.proto.http' in sys.modules)"
+        "import openai, llmobserve_otel as lo\nlo.observe()\n"
+        "print(*(m in sys.modules for m in ('genai_prices.data', 'opentelemetry.exporter.otlp.proto.http', "
+        "'llmobserve_otel.pricing')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    assert out.stdout.split() == ["False", "False", "False"]

@@ -67,6 +67,13 @@ GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
 GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS = "gen_ai.usage.cache_write.input_tokens"  # anthropic SDK
 GEN_AI_USAGE_PROMPT_TOKENS = "gen_ai.usage.prompt_tokens"  # pre-1.27 semconv
 GEN_AI_USAGE_COMPLETION_TOKENS = "gen_ai.usage.completion_tokens"  # pre-1.27 semconv
+TOKEN_COUNT_ATTRIBUTES = (
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_PROMPT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+    GEN_AI_USAGE_COMPLETION_TOKENS,
+)
+"""Attributes whose presence makes a span a priceable LLM call (input or output tokens, any spelling)."""
 GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages"
 GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
 

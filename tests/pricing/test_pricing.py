@@ -176,3 +176,21 @@ def test_price_returns_catalogue_model_id():
     result = price(llm("openai", "gpt-4o-2024-08-06", input=10, output=1))
     assert result is not None and result.model_id == "gpt-4o"
     assert result.cost_usd == Decimal("0.000035")
+
+
+def test_token_count_attributes_are_the_priced_input_and_output_spellings():
+    from llmobserve_otel.pricing import _TOKEN_ATTRIBUTES
+
+    spellings = {
+        attribute for attribute, key in _TOKEN_ATTRIBUTES if key in ("input_tokens", "output_tokens")
+    }
+    assert (
+        set(sc.TOKEN_COUNT_ATTRIBUTES)
+        == spellings
+        == {
+            "gen_ai.usage.input_tokens",
+            "gen_ai.usage.prompt_tokens",
+            "gen_ai.usage.output_tokens",
+            "gen_ai.usage.completion_tokens",
+        }
+    )

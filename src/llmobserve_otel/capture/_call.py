@@ -26,7 +26,6 @@ from llmobserve_otel import semconv as sc
 from llmobserve_otel._internal import priced
 from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel.capture._body import BodyObserver
-from llmobserve_otel.pricing import cost_attributes
 from llmobserve_otel.processors import AttributionSpanProcessor, CostSpanProcessor
 from llmobserve_otel.providers import Route, Usage
 from llmobserve_otel.providers._json import loads_bytes
@@ -225,6 +224,8 @@ class ProviderCall:
         elif (status := attrs.get(sc.HTTP_RESPONSE_STATUS_CODE)) and status >= 400:
             self.span.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
         if self._config.price_source is not None:
+            from llmobserve_otel.pricing import cost_attributes  # at the first call: observe() stays light
+
             attrs.update(
                 cost_attributes(attrs, source=self._config.price_source, timestamp_ns=self._start_ns)
             )

@@ -18,7 +18,6 @@ from llmobserve_otel import semconv as sc
 from llmobserve_otel._internal import priced
 from llmobserve_otel._internal.guard import internal_errors
 from llmobserve_otel.capture._call import CaptureConfig, _usage_attributes
-from llmobserve_otel.pricing import cost_attributes
 from llmobserve_otel.providers import Route, Usage
 
 # Transport attributes (OTel RPC and database semantic conventions).
@@ -105,6 +104,10 @@ class RpcCall:
             if incomplete:
                 attrs[sc.USAGE_INCOMPLETE] = True
             if self._config.price_source is not None and error is None:
+                from llmobserve_otel.pricing import (
+                    cost_attributes,
+                )  # at the first call: observe() stays light
+
                 attrs.update(
                     cost_attributes(attrs, source=self._config.price_source, timestamp_ns=self._start_ns)
                 )

@@ -68,10 +68,7 @@ _TOKEN_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     (sc.USAGE_OUTPUT_AUDIO_TOKENS, "output_audio_tokens"),
     (sc.USAGE_CACHE_AUDIO_READ_TOKENS, "cache_audio_read_tokens"),
 )
-TOKEN_COUNT_ATTRIBUTES: tuple[str, ...] = tuple(
-    attribute for attribute, key in _TOKEN_ATTRIBUTES if key in ("input_tokens", "output_tokens")
-)
-"""Attributes whose presence makes a span a priceable LLM call (input or output tokens, any spelling)."""
+TOKEN_COUNT_ATTRIBUTES = sc.TOKEN_COUNT_ATTRIBUTES  # the input and output spellings above
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from llmobserve_otel import semconv as sc
 from llmobserve_otel._internal import priced
 from llmobserve_otel._internal.guard import report_internal_error
-from llmobserve_otel.pricing import TOKEN_COUNT_ATTRIBUTES, cost_attributes
 
 
 def _add_attributes(span: Span, extra: dict[str, Any]) -> None:
@@ -49,7 +48,7 @@ class CostSpanProcessor(SpanProcessor):
         plain = getattr(attributes, "_dict", None)
         if type(plain) is not dict:
             plain = attributes or {}
-        if sc.CAPTURE in plain or not any(map(plain.__contains__, TOKEN_COUNT_ATTRIBUTES)):
+        if sc.CAPTURE in plain or not any(map(plain.__contains__, sc.TOKEN_COUNT_ATTRIBUTES)):
             return
         # Whatever happens to this span, a GenAI span around it with usage is the same call (or an
         # aggregate of calls already counted): it must not be priced again.
@@ -61,6 +60,8 @@ class CostSpanProcessor(SpanProcessor):
                 {sc.COST_STATUS: sc.STATUS_DUPLICATE, sc.COST_REASON: "priced on a span beneath it"},
             )
             return
+        from llmobserve_otel.pricing import cost_attributes  # here: observe() need not import pricing
+
         extra = cost_attributes(attributes, source=sc.SOURCE_SDK, timestamp_ns=span.start_time)
         if extra:
             _add_attributes(span, extra)
