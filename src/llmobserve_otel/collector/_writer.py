@@ -64,7 +64,7 @@ class Writer:
     ) -> None:
         if batch_size < 1 or max_queue < batch_size or flush_interval <= 0 or threads < 1:
             raise ValueError(
-                "need batch_size >= 1, max_queue >= batch_size, flush_interval > 0 and threads >= 1"
+                "need batch size >= 1, max queue >= batch size, flush interval > 0 and insert threads >= 1"
             )
         self._insert = insert
         self._batch_size = batch_size
