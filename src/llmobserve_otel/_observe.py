@@ -176,13 +176,12 @@ def _hook_libraries(*, stock: bool, capture: bool) -> None:
 
     Deferring to import time keeps `observe()` fast and loads nothing the app does not use.
     """
-    import wrapt
-
+    from llmobserve_otel._internal.import_hooks import when_imported
     from llmobserve_otel.capture import CAPTURES, LIBRARY_MODULES
 
     for name in dict.fromkeys([*STOCK_INSTRUMENTORS, *(CAPTURES if capture else ())]):
         hook = _on_import(name, stock and name in STOCK_INSTRUMENTORS, capture and name in CAPTURES)
-        wrapt.register_post_import_hook(hook, LIBRARY_MODULES.get(name, name))
+        when_imported(LIBRARY_MODULES.get(name, name), hook)
 
 
 def observe(
