@@ -70,7 +70,7 @@ def test_ended_span_is_left_alone() -> None:
     assert dict(span.attributes) == {}  # type: ignore[arg-type]
 
 
-# --- A provider call's span starts bare, attributes set right after, only when nothing reads them at start
+# --- A provider call's span starts bare, attributes all set as it ends, only when nothing reads them at start
 
 
 class _RecordingSampler(Sampler):
@@ -95,16 +95,21 @@ class _StartReader(SpanProcessor):
         self.seen.append(dict(span.attributes))
 
 
-def _call_span(provider: TracerProvider) -> dict[str, object]:
+def _call_span(provider: TracerProvider) -> tuple[dict[str, object], dict[str, object]]:
+    """A call's span attributes as it starts, and (those keys) once the call has finished."""
     from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
     from llmobserve_otel.providers import openai
 
     request = RequestView(
         "POST", "https", "api.openai.com", None, "/v1/chat/completions", b'{"model":"gpt-4o"}'
     )
-    call = ProviderCall(CaptureConfig(tracer=provider.get_tracer("t")), openai, openai.CHAT, request)
-    call.span.end()
-    return dict(call.span.attributes)  # type: ignore[arg-type]
+    call = ProviderCall(
+        CaptureConfig(tracer=provider.get_tracer("t"), price_source=None), openai, openai.CHAT, request
+    )
+    at_start = dict(call.span.attributes)  # type: ignore[arg-type]
+    call.finish(complete=False)
+    ended = dict(call.span.attributes)  # type: ignore[arg-type]
+    return at_start, {key: ended[key] for key in CALL_START if key in ended}
 
 
 CALL_START = {
@@ -129,14 +134,14 @@ def test_stock_pipeline_starts_bare_with_the_same_attributes() -> None:
     ):
         provider.add_span_processor(processor)
     assert _start_attributes_read(provider.get_tracer("t")) is False
-    assert _call_span(provider) == CALL_START
+    assert _call_span(provider) == ({}, CALL_START)  # nothing written until the end, then all of them
 
 
 def test_a_sampler_that_may_read_attributes_sees_them_at_start() -> None:
     sampler = _RecordingSampler()
     provider = TracerProvider(sampler=sampler)
     assert _start_attributes_read(provider.get_tracer("t")) is True
-    assert _call_span(provider) == CALL_START
+    assert _call_span(provider) == (CALL_START, CALL_START)
     assert sampler.seen == [CALL_START]
 
 
@@ -146,5 +151,5 @@ def test_a_processor_added_later_sees_them_at_start() -> None:
     reader = _StartReader()
     provider.add_span_processor(reader)
     assert _start_attributes_read(provider.get_tracer("t")) is True
-    assert _call_span(provider) == CALL_START
+    assert _call_span(provider) == (CALL_START, CALL_START)
     assert reader.seen == [CALL_START]

@@ -142,14 +142,15 @@ class ProviderCall:
                 if messages is not None:
                     attrs[sc.GEN_AI_INPUT_MESSAGES] = json.dumps(messages, ensure_ascii=False)
         self._attrs = attrs
-        self._start_keys = frozenset(attrs)  # set at start; `_finish` sets only what came after
         name = f"{route.operation} {model}" if model else route.operation
         tracer = config.tracer
+        self._start_keys: frozenset[str] | None = None
+        """Attributes the span started with (`_finish` writes the rest); None: it started bare."""
         if _start_attributes_read(tracer):
             self.span = tracer.start_span(name, parent, kind=SpanKind.CLIENT, attributes=attrs)
-        else:  # the SDK would clean each value again on the way in; these need no cleaning
+            self._start_keys = frozenset(attrs)
+        else:  # nothing reads them before the span ends: all are written once, at the end
             self.span = tracer.start_span(name, parent, kind=SpanKind.CLIENT)
-            _set_attributes(self.span, attrs)
         priced.cover_current_span(parent)
 
     def _set(self, key: str, value: Any) -> None:
@@ -229,7 +230,10 @@ class ProviderCall:
             attrs.update(
                 cost_attributes(attrs, source=self._config.price_source, timestamp_ns=self._start_ns)
             )
-        _set_attributes(self.span, {k: v for k, v in attrs.items() if k not in self._start_keys})
+        written = self._start_keys
+        _set_attributes(
+            self.span, attrs if written is None else {k: v for k, v in attrs.items() if k not in written}
+        )
         self.span.end()
 
 
@@ -277,8 +281,8 @@ def _start_attributes_read(tracer: Any) -> bool:
     """Whether the tracer's sampler or one of its span processors may read the attributes a span
     starts with; False only for the SDK's own samplers and for our and the SDK's export processors.
 
-    When none does, a span can start bare and get its attributes right after, without the SDK
-    cleaning each value (half the cost of starting it). The answer is kept while the tracer and its
+    When none does, a span can start bare and get all its attributes once, as it ends, without the
+    SDK cleaning each value (half the cost of starting it). The answer is kept while the tracer and its
     processors stay the same (adding a processor replaces the SDK's tuple of them).
     """
     global _last_tracer
