@@ -159,7 +159,7 @@ def test_what_the_bytes_cannot_settle_takes_the_exact_path(case: str) -> None:
     if error is None:  # the exact path stores it
         [_, row] = request_rows(request).rows
         key, value = next(iter(attributes.items()))
-        assert row[11][key] == {12.0: "12", -0.0: "0", 120: "120"}[value]
+        assert row[11][key] == {12.0: "12", -0.0: "-0", 120: "120"}[value]
     else:
         with pytest.raises(
             InvalidAttributeError, match=f"span 1 \\('call'\\): attribute '{key_of(attributes)}' {error}"

@@ -25,6 +25,7 @@ PARENT = bytes.fromhex("00f067aa0ba902b7")
     ("value", "text"),
     [
         (0.0, "0"),
+        (-0.0, "-0"),  # strconv.AppendFloat(-0.0, 'f', -1, 64) in pdata's float64AsString
         (1.0, "1"),
         (-2.0, "-2"),
         (0.00725, "0.00725"),

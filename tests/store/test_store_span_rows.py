@@ -393,7 +393,7 @@ def test_known_renderings_survive_both_paths(store: Any) -> None:
     assert row["SpanAttributes"] == {
         "i": "-9223372036854775808",
         "third": "0.3333333333333333",
-        "negzero": "0",
+        "negzero": "-0",
         "big": "1.5e+21",
         "tiny": "1e-7",
         "micro": "0.000001",

@@ -99,7 +99,9 @@ def format_double(value: float) -> str:
         name = "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
         return "json: unsupported value: " + name
     magnitude = abs(value)
-    if magnitude != 0 and (magnitude < 1e-6 or magnitude >= 1e21):
+    if magnitude == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"  # Go's strconv keeps the sign of zero
+    if magnitude < 1e-6 or magnitude >= 1e21:
         mantissa, exponent = repr(value).split("e")
         exp = int(exponent)
         return f"{mantissa}e{'-' if exp < 0 else '+'}{abs(exp)}"

@@ -76,10 +76,10 @@ def _json_string(text: str) -> str:
 
 def _double(value: str) -> str:
     # ES6 number-to-string, as `_rows.format_double`: ClickHouse's shortest round-trip form agrees
-    # except for the '+' of large exponents and negative zero.
+    # (negative zero included: '-0', as Go writes it) except for the '+' of large exponents.
     return (
-        f"if(isFinite({value}), if({value} = 0, '0', if(abs({value}) >= 1e21, "
-        f"replaceOne(toString({value}), 'e', 'e+'), toString({value}))), "
+        f"if(isFinite({value}), if(abs({value}) >= 1e21, "
+        f"replaceOne(toString({value}), 'e', 'e+'), toString({value})), "
         f"if(isNaN({value}), 'json: unsupported value: NaN', "
         f"if({value} > 0, 'json: unsupported value: +Inf', 'json: unsupported value: -Inf')))"
     )
