@@ -89,6 +89,23 @@ class Spans:
         return dict(calls[0].attributes or {})
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _provider_hosts_per_module() -> Iterator[None]:
+    """Host mappings a module adds to the live registry (`wire.map_host`) end with the module.
+
+    Its servers stop with it and their ports go back to the system: a later server (a proxy under
+    test) given one of them must not be taken for that provider, which would suppress its HTTP span
+    and its context propagation.
+    """
+    from llmobserve_otel import capture
+
+    registry = capture.registry()
+    hosts, patterns = dict(registry._build()), list(registry._patterns)
+    yield
+    registry._hosts, registry._patterns = hosts, patterns
+    registry._cache.clear()
+
+
 @pytest.fixture
 def spans(sim: ProviderSimulator, anthropic_sim: ProviderSimulator) -> Iterator[Spans]:
     _EXPORTER.clear()
