@@ -58,7 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         default=2,
         help="batches inserted side by side, each on its own store handle (default: 2; one insert "
-        "into the embedded store keeps about 1.4 cores busy, a second fills the rest)",
+        "into the embedded store keeps about 1.5 cores busy)",
     )
     parser.add_argument(
         "--max-body-bytes",
