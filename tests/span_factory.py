@@ -8,7 +8,33 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from llmobserve_otel import semconv as sc
+
 T0 = 1_735_725_600_000_000_000  # 2025-01-01T10:00:00Z
+
+M = 1_000_000
+# gpt-4o, 1000 input and 500 output tokens: 1000 * $2.5 + 500 * $10 per million = $0.0075.
+GPT_4O_COST = (1000 * 2.5 + 500 * 10) / M
+UNPRICED_CALL = {
+    sc.PROVIDER: "openai",
+    sc.GEN_AI_PROVIDER_NAME: "openai",
+    sc.OPERATION: "chat",
+    sc.GEN_AI_REQUEST_MODEL: "gpt-4o",
+    sc.GEN_AI_RESPONSE_MODEL: "gpt-4o",
+    sc.GEN_AI_USAGE_INPUT_TOKENS: 1000,
+    sc.GEN_AI_USAGE_OUTPUT_TOKENS: 500,
+}
+"""A gpt-4o call's span attributes as an instrumentation without pricing writes them."""
+SDK_CALL = {
+    **UNPRICED_CALL,
+    sc.GEN_AI_RESPONSE_FINISH_REASONS: ["stop"],
+    sc.CUSTOMER_ID: "acme",
+    sc.SECTION_PATH: "agent:research/step:plan",
+    sc.COST_USD: GPT_4O_COST,
+    sc.COST_SOURCE: "sdk",
+    sc.COST_STATUS: "priced",
+}
+"""The same call as our SDK exports it: priced, attributed to a customer and a section."""
 
 
 def any_value(value: Any) -> AnyValue:

@@ -9,27 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from span_factory import make_request, make_span
+from span_factory import SDK_CALL, make_request, make_span
 
 from llmobserve_otel import semconv as sc
 from llmobserve_otel.collector import Collector, CollectorConfig, ServerThread
 
-M = 1_000_000
-# gpt-4o, 1000 input and 500 output tokens: 1000 * $2.5 + 500 * $10 per million = $0.0075.
-GPT_4O_COST = (1000 * 2.5 + 500 * 10) / M
-CALL = {
-    sc.PROVIDER: "openai",
-    sc.GEN_AI_PROVIDER_NAME: "openai",
-    sc.OPERATION: "chat",
-    sc.GEN_AI_REQUEST_MODEL: "gpt-4o",
-    sc.GEN_AI_RESPONSE_MODEL: "gpt-4o",
-    sc.GEN_AI_USAGE_INPUT_TOKENS: 1000,
-    sc.GEN_AI_USAGE_OUTPUT_TOKENS: 500,
-    sc.GEN_AI_RESPONSE_FINISH_REASONS: ["stop"],
-    sc.COST_USD: GPT_4O_COST,
-    sc.COST_SOURCE: "sdk",
-    sc.COST_STATUS: "priced",
-}
 REQUESTS, SPANS = 24, 100
 
 
@@ -67,7 +51,7 @@ def test_two_insert_threads_store_every_span_once(tmp_path: Path) -> None:
     try:
         for r in range(REQUESTS):
             spans = [
-                make_span(n, {**CALL, sc.CUSTOMER_ID: f"customer-{r % 3}"}, trace=r + 1)
+                make_span(n, {**SDK_CALL, sc.CUSTOMER_ID: f"customer-{r % 3}"}, trace=r + 1)
                 for n in range(1, SPANS + 1)
             ]
             assert post(server.url, make_request(*spans).SerializeToString()) == 200
@@ -83,7 +67,8 @@ def test_two_insert_threads_store_every_span_once(tmp_path: Path) -> None:
         by_customer = client.query(
             "SELECT customer, count(), sum(cost_usd) FROM llmobserve_costs FINAL GROUP BY customer ORDER BY customer"
         ).result_rows
-        # 24 requests of 100 spans, round robin over 3 customers: 800 calls of $0.0075 each.
+        # 24 requests of 100 spans, round robin over 3 customers: 800 calls each, priced by the SDK at
+        # $0.0075 (gpt-4o, 1000 input and 500 output tokens: 1000 * $2.5 + 500 * $10 per million).
         assert [(c, n, Decimal(s)) for c, n, s in by_customer] == [
             (f"customer-{i}", 800, Decimal("6.000000000000")) for i in range(3)
         ]

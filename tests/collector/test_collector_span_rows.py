@@ -40,7 +40,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from opentelemetry.sdk.resources import Resource as SdkResource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from span_factory import T0, any_value, kvs, make_request, make_span
+from span_factory import GPT_4O_COST, SDK_CALL, T0, UNPRICED_CALL, M, any_value, kvs, make_request, make_span
 from starlette.testclient import TestClient
 
 import llmobserve_otel as lo
@@ -61,28 +61,6 @@ from llmobserve_otel.collector._validate import (
 from llmobserve_otel.collector._writer import Writer
 from llmobserve_otel.store import TRACES_INSERT_COLUMNS
 from llmobserve_otel.store._rows import attributes_dict
-
-M = 1_000_000
-# gpt-4o, 1000 input and 500 output tokens: 1000 * $2.5 + 500 * $10 per million = $0.0075.
-GPT_4O_COST = (1000 * 2.5 + 500 * 10) / M
-UNPRICED_CALL = {
-    sc.PROVIDER: "openai",
-    sc.GEN_AI_PROVIDER_NAME: "openai",
-    sc.OPERATION: "chat",
-    sc.GEN_AI_REQUEST_MODEL: "gpt-4o",
-    sc.GEN_AI_RESPONSE_MODEL: "gpt-4o",
-    sc.GEN_AI_USAGE_INPUT_TOKENS: 1000,
-    sc.GEN_AI_USAGE_OUTPUT_TOKENS: 500,
-}
-SDK_CALL = {
-    **UNPRICED_CALL,
-    sc.GEN_AI_RESPONSE_FINISH_REASONS: ["stop"],
-    sc.CUSTOMER_ID: "acme",
-    sc.SECTION_PATH: "agent:research/step:plan",
-    sc.COST_USD: GPT_4O_COST,
-    sc.COST_SOURCE: "sdk",
-    sc.COST_STATUS: "priced",
-}
 
 
 class CountingPricer:
