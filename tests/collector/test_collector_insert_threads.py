@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from span_factory import SDK_CALL, make_request, make_span
 
 from llmobserve_otel import semconv as sc
@@ -77,3 +78,10 @@ def test_two_insert_threads_store_every_span_once(tmp_path: Path) -> None:
     finally:
         server.stop()
         collector.close()
+
+
+def test_inconsistent_batching_is_refused_before_the_store_is_opened(tmp_path: Path) -> None:
+    collector = Collector(CollectorConfig(clickhouse_url=f"chdb://{tmp_path / 'store'}", insert_threads=0))
+    with pytest.raises(ValueError, match="insert threads >= 1"):
+        collector.open()
+    assert not (tmp_path / "store").exists()  # no store created, no handle left open

@@ -160,8 +160,16 @@ class Collector:
     def open(self) -> None:
         """Open the store (creating the schema), prime the duplicate window, start the writer.
 
-        Raises StoreError with a one-line reason when the store cannot be used.
+        Raises StoreError with a one-line reason when the store cannot be used, ValueError (before
+        opening anything) when the batching settings are inconsistent.
         """
+        writer = Writer(
+            self._insert,
+            batch_size=self.config.batch_size,
+            flush_interval=self.config.flush_interval,
+            max_queue=self.config.max_queue,
+            threads=self.config.insert_threads,
+        )
         self._drained = True
         url = self.config.clickhouse_url
         self._insert_client = open_store(url, create=True, schema=True)
@@ -183,14 +191,8 @@ class Collector:
             _log.warning("llmobserve collector: could not prime the duplicate window: %s", exc)
         self._restore_spool()
         self._unclaimed = [*self._spare_clients, self._insert_client]
-        self.writer = Writer(
-            self._insert,
-            batch_size=self.config.batch_size,
-            flush_interval=self.config.flush_interval,
-            max_queue=self.config.max_queue,
-            threads=self.config.insert_threads,
-        )
-        self.writer.start()
+        self.writer = writer
+        writer.start()
 
     @property
     def _sql_decode(self) -> bool:
