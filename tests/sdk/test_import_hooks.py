@@ -90,3 +90,9 @@ def test_observe_imports_no_wrapt_and_instruments_openai_imported_after_it() -> 
     env = {"OTEL_TRACES_EXPORTER": "none", "PATH": ""}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.split() == ["False", "False", "False", "True", "True"]
+
+
+def test_a_hooked_module_that_is_missing_fails_as_without_hooks() -> None:
+    when_imported("no_such_module_for_hooks", lambda module: None)
+    with pytest.raises(ModuleNotFoundError, match="no_such_module_for_hooks"):
+        importlib.import_module("no_such_module_for_hooks")

@@ -64,6 +64,8 @@ class _Finder(importlib.abc.MetaPathFinder):
         self._finding.name = fullname  # the lookup below comes back through this finder
         try:
             spec = importlib.util.find_spec(fullname)
+        except Exception:  # the import system, asked again without us, gives the app its own error
+            return None
         finally:
             self._finding.name = None
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
