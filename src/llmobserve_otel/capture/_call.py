@@ -169,7 +169,8 @@ class ProviderCall:
             if isinstance(found, Usage):  # tokens (and units) from headers
                 self._head_usage, found = found, found.units
             self._units.update(found or {})
-        content_type, encoding = _content_headers(headers)
+        content_type, encoding = header_values(headers, b"content-type", b"content-encoding")
+        content_type = content_type.lower() if content_type else ""
         event_stream = content_type.startswith(_EVENT_STREAM)
         stream = event_stream or content_type.startswith("text/event-stream")
         if not stream and "json" not in content_type:
@@ -181,7 +182,7 @@ class ProviderCall:
             self._provider,
             self._route,
             stream=stream,
-            encoding=encoding or None,
+            encoding=encoding.lower() if encoding else None,
             limit=self._config.max_body_bytes,
             event_stream=event_stream,
         )
@@ -240,23 +241,21 @@ class ProviderCall:
 _EVENT_STREAM = "application/vnd.amazon.eventstream"  # AWS binary frames (Bedrock streams)
 
 
-def _content_headers(headers: Any) -> tuple[str, str]:
-    """The lower-cased content type and content encoding of a response ("" when absent).
+def header_values(headers: Any, *names: bytes) -> list[str | None]:
+    """Each named header's value (repeats joined with ", "), None when absent; `names` lower-case.
 
-    httpx's `Headers.get` lower-cases, encodes and compares every header on each call: one pass
-    over its (raw key, lower-case key, value) list reads both. Other header types: their `get`.
+    httpx's `Headers.get` lower-cases, encodes and compares every header on each call: for its
+    headers, one pass over the (raw key, lower-case key, value) list reads them all. Other header
+    types: their `get`.
     """
     items = getattr(headers, "_list", None) if type(headers).__module__.startswith("httpx") else None
     if type(items) is not list:
-        return (headers.get("content-type") or "").lower(), (headers.get("content-encoding") or "").lower()
-    types: list[bytes] = []
-    encodings: list[bytes] = []
+        return [headers.get(name.decode()) for name in names]
+    found: dict[bytes, list[bytes]] = {}
     for _, key, value in items:
-        if key == b"content-type":
-            types.append(value)
-        elif key == b"content-encoding":
-            encodings.append(value)
-    return b", ".join(types).decode("latin-1").lower(), b", ".join(encodings).decode("latin-1").lower()
+        if key in names:
+            found.setdefault(key, []).append(value)
+    return [b", ".join(found[name]).decode("latin-1") if name in found else None for name in names]
 
 
 # Samplers that decide without looking at the attributes, and span processors that do not read

@@ -23,7 +23,7 @@ from llmobserve_otel._internal.guard import report_internal_error
 from llmobserve_otel._internal.hosts import is_internal
 from llmobserve_otel._internal.priced import cover_current_span
 from llmobserve_otel._internal.propagation import EXTERNAL_DESTINATION_KEY
-from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView
+from llmobserve_otel.capture._call import CaptureConfig, ProviderCall, RequestView, header_values
 from llmobserve_otel.capture._patch import unwrap_outermost, wrap_outermost
 from llmobserve_otel.capture._proxy_route import ProxyRoute, configured, reroute_httpx
 from llmobserve_otel.providers import Registry
@@ -117,24 +117,6 @@ def _request_view(
     )
 
 
-def _scan_headers(headers: Any) -> tuple[bool, str | None]:
-    """(whether there is a `baggage` header, the content type), in one pass over httpx's header list.
-
-    `name in headers` and `headers.get(name)` each lower-case, encode and scan every header.
-    """
-    items = getattr(headers, "_list", None) if type(headers).__module__.startswith("httpx") else None
-    if type(items) is not list:  # not the httpx Headers this knows: its public API
-        return "baggage" in headers, headers.get("content-type")
-    baggage = False
-    content_types: list[str] = []
-    for _, key, value in items:
-        if key == b"content-type":
-            content_types.append(value.decode("latin-1"))
-        elif key == b"baggage":
-            baggage = True
-    return baggage, ", ".join(content_types) if content_types else None
-
-
 def _multipart_text_fields(stream: Any) -> bytes | None:
     """An unread multipart body's text fields (e.g. OpenAI transcription's `model`), re-encoded from
     the stream's field list without reading the stream; file parts are left out."""
@@ -214,8 +196,8 @@ class HttpxCapture:
             return None, None
         # Baggage written before the transport (the anthropic SDK injects its own trace headers
         # from the global propagator) must not leave for a third party either.
-        baggage, content_type = _scan_headers(request.headers)
-        if baggage:
+        baggage, content_type = header_values(request.headers, b"baggage", b"content-type")
+        if baggage is not None:
             del request.headers["baggage"]
         # Contexts built with every key at once: context.set_value copies the whole context per key.
         if provider is None:
