@@ -9,6 +9,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyVa
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from llmobserve_otel import semconv as sc
+from llmobserve_otel.store import TRACES_INSERT_COLUMNS
 
 T0 = 1_735_725_600_000_000_000  # 2025-01-01T10:00:00Z
 
@@ -90,3 +91,15 @@ def make_request(*spans: Span, service: str = "agent") -> ExportTraceServiceRequ
     scope_spans.scope.version = "1"
     scope_spans.spans.extend(spans)
     return request
+
+
+# Reading rows back: every `otel_traces` insert column, timestamps as integer nanoseconds (a
+# DateTime64 read back as datetime drops them), to compare with the rows the Python path makes.
+STORED_COLUMNS = ", ".join(
+    "toUnixTimestamp64Nano(Timestamp)"
+    if c == "Timestamp"
+    else "arrayMap(t -> toUnixTimestamp64Nano(t), `Events.Timestamp`)"
+    if c == "Events.Timestamp"
+    else f"`{c}`"
+    for c in TRACES_INSERT_COLUMNS
+)

@@ -40,7 +40,18 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from opentelemetry.sdk.resources import Resource as SdkResource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from span_factory import GPT_4O_COST, SDK_CALL, T0, UNPRICED_CALL, M, any_value, kvs, make_request, make_span
+from span_factory import (
+    GPT_4O_COST,
+    SDK_CALL,
+    STORED_COLUMNS,
+    T0,
+    UNPRICED_CALL,
+    M,
+    any_value,
+    kvs,
+    make_request,
+    make_span,
+)
 from starlette.testclient import TestClient
 
 import llmobserve_otel as lo
@@ -59,7 +70,6 @@ from llmobserve_otel.collector._validate import (
     surely_valid,
 )
 from llmobserve_otel.collector._writer import Writer
-from llmobserve_otel.store import TRACES_INSERT_COLUMNS
 from llmobserve_otel.store._rows import attributes_dict
 
 
@@ -435,15 +445,7 @@ class Running:
             return exc.code
 
     def rows(self, where: str) -> list[tuple[Any, ...]]:
-        select = ", ".join(
-            "toUnixTimestamp64Nano(Timestamp)"
-            if c == "Timestamp"
-            else "arrayMap(t -> toUnixTimestamp64Nano(t), `Events.Timestamp`)"
-            if c == "Events.Timestamp"
-            else f"`{c}`"
-            for c in TRACES_INSERT_COLUMNS
-        )
-        query = f"SELECT {select} FROM otel_traces WHERE {where} ORDER BY TraceId, SpanId"
+        query = f"SELECT {STORED_COLUMNS} FROM otel_traces WHERE {where} ORDER BY TraceId, SpanId"
         return [tuple(r) for r in self.collector.client.query(query).result_rows]
 
 

@@ -17,7 +17,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue, KeyValueList
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
-from span_factory import T0, any_value
+from span_factory import STORED_COLUMNS, T0, any_value
 
 from llmobserve_otel import semconv as sc
 from llmobserve_otel._internal.protobuf import field
@@ -27,17 +27,6 @@ from llmobserve_otel.store import TRACES_INSERT_COLUMNS, insert_spans
 from llmobserve_otel.store._rows import format_double
 from llmobserve_otel.store._schema import RUN_HOURS
 from llmobserve_otel.store._span_rows import NESTED_VALUE_ERROR, insert_span_rows
-
-_TIMESTAMPS = {"Timestamp", "Events.Timestamp"}
-# Timestamps as integer nanoseconds (a DateTime64 read back as datetime drops them).
-_SELECT = ", ".join(
-    "toUnixTimestamp64Nano(Timestamp)"
-    if c == "Timestamp"
-    else "arrayMap(t -> toUnixTimestamp64Nano(t), `Events.Timestamp`)"
-    if c == "Events.Timestamp"
-    else f"`{c}`"
-    for c in TRACES_INSERT_COLUMNS
-)
 
 # --- values ----------------------------------------------------------------------------------------
 
@@ -309,7 +298,7 @@ def stored_counts(store: Any) -> dict[str, int]:
 
 
 def read_rows(store: Any) -> list[tuple[Any, ...]]:
-    rows = store.query(f"SELECT {_SELECT} FROM otel_traces ORDER BY TraceId, SpanId").result_rows
+    rows = store.query(f"SELECT {STORED_COLUMNS} FROM otel_traces ORDER BY TraceId, SpanId").result_rows
     return [tuple(row) for row in rows]
 
 
