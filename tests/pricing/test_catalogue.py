@@ -230,6 +230,13 @@ def test_user_file_adds_a_private_llm_models_token_prices(tmp_path, monkeypatch,
     public = {**private, sc.GEN_AI_RESPONSE_MODEL: "gpt-4o-mini"}
     del public[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]
     assert pricing.price(public).cost_usd == pytest.approx(Decimal(1000 * 0.15 + 500 * 0.60) / M)
+    # The wire capture's shortcut defers to our entry, and takes genai-prices' price where none applies.
+    now = 1_795_000_000 * 10**9
+    counts = {"input_tokens": 1000, "cache_read_tokens": 400, "output_tokens": 500}
+    assert pricing.token_cost_usd("openai", "chat", "acme-private-70b", counts, now) is None
+    assert pricing.token_cost_usd("openai", "chat", "gpt-4o-mini", counts, now) == float(
+        (600 * Decimal("0.15") + 400 * Decimal("0.075") + 500 * Decimal("0.60")) / M
+    )
 
 
 def test_user_yaml_file(tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from llmobserve_otel import semconv as sc
-from llmobserve_otel.pricing import _pricer, cost_attributes, price
+from llmobserve_otel.pricing import _TOKEN_ATTRIBUTES, _pricer, cost_attributes, price, token_cost_usd
 
 M = 1_000_000
 
@@ -170,6 +170,51 @@ def test_fast_path_equals_genai_prices_for_the_whole_catalogue():
                 assert _pricer.cost(resolved, usage) == reference, (provider.id, model.id, usage)
                 checked += 1
     assert checked > 1000
+
+
+def test_token_cost_usd_equals_cost_attributes_for_the_whole_catalogue():
+    """The wire capture's shortcut gives the very float the general path gives, or defers to it."""
+    from genai_prices import data_snapshot
+
+    now_ns = int(datetime(2026, 11, 27, tzinfo=timezone.utc).timestamp() * 1e9)
+    attribute = {}
+    for name, key in _TOKEN_ATTRIBUTES:
+        attribute.setdefault(key, name)
+    fast = deferred = 0
+    for provider in data_snapshot.get_snapshot().providers:
+        for model in provider.models:
+            for usage in _USAGES:
+                cost = token_cost_usd(provider.id, "chat", model.id, usage, now_ns)
+                if cost is None:
+                    deferred += 1
+                    continue
+                attrs = {sc.PROVIDER: provider.id, sc.OPERATION: "chat", sc.GEN_AI_REQUEST_MODEL: model.id}
+                attrs.update({attribute[key]: count for key, count in usage.items()})
+                general = cost_attributes(attrs, source="sdk", timestamp_ns=now_ns)
+                assert general[sc.COST_USD] == cost, (provider.id, model.id, usage)
+                fast += 1
+    assert fast > 1000 and deferred > 100  # deferred: dated prices, tiers reached, ids matched elsewhere
+
+
+def test_token_cost_usd_defers_where_the_price_depends_on_more_than_the_counts():
+    day = int(datetime(2026, 6, 1, tzinfo=timezone.utc).timestamp() * 1e9)
+    # claude-opus-4-6 has dated prices (a long-context tier until 2026-03-13): priced per call.
+    assert token_cost_usd("anthropic", "chat", "claude-opus-4-6", {"input_tokens": 10}, day) is None
+    # gemini-1.5-pro: $1.25 in up to 128K tokens, $2.50 above: the tier is genai-prices' to apply.
+    assert token_cost_usd("gemini", "chat", "gemini-1.5-pro", {"input_tokens": 200_000}, day) is None
+    assert token_cost_usd("gemini", "chat", "gemini-1.5-pro", {"input_tokens": 100_000}, day) == float(
+        100_000 * Decimal("1.25") / M
+    )
+    assert token_cost_usd("openai", "chat", "no-such-model", {"input_tokens": 10}, day) is None
+    # gpt-4o: $2.50 in, $1.25 cached, $10 out, per million
+    cost = token_cost_usd(
+        "openai",
+        "chat",
+        "gpt-4o",
+        {"input_tokens": 1000, "cache_read_tokens": 200, "output_tokens": 500},
+        day,
+    )
+    assert cost == float((800 * Decimal("2.5") + 200 * Decimal("1.25") + 500 * 10) / M)
 
 
 def test_price_returns_catalogue_model_id():

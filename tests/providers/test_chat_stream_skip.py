@@ -14,7 +14,9 @@ from llmobserve_otel.providers._sse import SSEDecoder
 def event(**chunk: object) -> bytes:
     return (
         b"data: "
-        + json.dumps({"id": "c1", "model": "gpt-4o", **chunk}, separators=(",", ":")).encode()
+        + json.dumps(
+            {"id": "c1", "model": "gpt-4o", **chunk}, separators=(",", ":"), ensure_ascii=False
+        ).encode()
         + b"\n\n"
     )
 
@@ -42,6 +44,7 @@ def started() -> openai.ChatStream:
         (content("hi"), True),
         (content("hi") + content(" there"), False),  # each key twice: decoded (feed ignores them)
         (content('say "usage":{ and "finish_reason":"x"'), True),  # inside a string: escaped quotes
+        (content("naïve café ✓ 日本"), True),  # UTF-8 text, not JSON escapes
         (FINISH, False),
         (USAGE, False),
         (content("hi") + FINISH, False),
@@ -69,12 +72,17 @@ def observed(module, chunks: list[bytes], *, skip: bool):  # type: ignore[no-unt
 
 
 BODY = FIRST + content("a") + content("b") + FINISH + USAGE + DONE
+UNICODE_BODY = FIRST + content("naïve ") + content("café ✓") + FINISH + USAGE + DONE
 GROQ_BODY = (
     FIRST + content("a") + content("b", x_groq={"usage": {"prompt_tokens": 4, "completion_tokens": 2}}) + DONE
 )
 
 
-@pytest.mark.parametrize(("module", "body"), [(openai, BODY), (groq, GROQ_BODY)], ids=["openai", "groq"])
+@pytest.mark.parametrize(
+    ("module", "body"),
+    [(openai, BODY), (openai, UNICODE_BODY), (groq, GROQ_BODY)],
+    ids=["openai", "unicode", "groq"],
+)
 def test_same_usage_at_every_split_point(module, body: bytes) -> None:  # type: ignore[no-untyped-def]
     whole = observed(module, [body], skip=False)
     assert whole is not None and whole.input_tokens in (9, 4)

@@ -225,12 +225,26 @@ class ProviderCall:
             self.span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
         elif (status := attrs.get(sc.HTTP_RESPONSE_STATUS_CODE)) and status >= 400:
             self.span.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
-        if self._config.price_source is not None:
-            from llmobserve_otel.pricing import cost_attributes  # at the first call: observe() stays light
-
-            attrs.update(
-                cost_attributes(attrs, source=self._config.price_source, timestamp_ns=self._start_ns)
-            )
+        source = self._config.price_source
+        if source is not None:
+            global _pricing
+            if _pricing is None:  # at the first call: observe() stays light
+                from llmobserve_otel import pricing as _pricing
+            counts = _token_counts(usage) if usage is not None and not usage.units else None
+            cost = None
+            if counts is not None:
+                model = attrs.get(sc.GEN_AI_RESPONSE_MODEL) or attrs.get(sc.GEN_AI_REQUEST_MODEL)
+                if type(model) is str:  # a non-empty str, as the pricing core takes it
+                    operation = self._route.operation or None
+                    cost = _pricing.token_cost_usd(
+                        self._provider.NAME, operation, model, counts, self._start_ns
+                    )
+            if cost is not None:
+                attrs[sc.COST_USD] = cost
+                attrs[sc.COST_SOURCE] = source
+                attrs[sc.COST_STATUS] = sc.STATUS_PRICED
+            else:
+                attrs.update(_pricing.cost_attributes(attrs, source=source, timestamp_ns=self._start_ns))
         written = self._start_keys
         _set_attributes(
             self.span, attrs if written is None else {k: v for k, v in attrs.items() if k not in written}
@@ -239,6 +253,27 @@ class ProviderCall:
 
 
 _EVENT_STREAM = "application/vnd.amazon.eventstream"  # AWS binary frames (Bedrock streams)
+_pricing: Any = None
+"""`llmobserve_otel.pricing`, imported at the first priced call."""
+
+
+def _token_counts(usage: Usage) -> dict[str, int] | None:
+    """The usage's token counts in genai-prices' keys, as the pricing core reads them from the
+    span; None when it has neither input nor output tokens or a count is not a non-negative int."""
+    counts: dict[str, int] = {}
+    for key, value in (
+        ("input_tokens", usage.input_tokens),
+        ("output_tokens", usage.output_tokens),
+        ("cache_read_tokens", usage.cache_read_tokens),
+        ("cache_write_tokens", usage.cache_write_tokens),
+        ("input_audio_tokens", usage.input_audio_tokens),
+        ("output_audio_tokens", usage.output_audio_tokens),
+    ):
+        if value is not None:
+            if type(value) is not int or value < 0:
+                return None
+            counts[key] = value
+    return counts if "input_tokens" in counts or "output_tokens" in counts else None
 
 
 def header_values(headers: Any, *names: bytes) -> list[str | None]:
@@ -300,12 +335,16 @@ def _start_attributes_read(tracer: Any) -> bool:
     return answer
 
 
+_PLAIN = frozenset({str, int, float, bool})
+_PLAIN_OR_TUPLE = frozenset({str, int, float, bool, tuple})
+
+
 def _set_attributes(span: Any, attributes: dict[str, Any]) -> None:
     """`span.set_attributes(attributes)` without the SDK cleaning each value again, when that changes nothing.
 
-    Our values are str, int, float, bool or a list of str, which the SDK keeps as they are (a list as
-    a tuple); with a value length limit, a full attribute table, another span class or any other
-    value, the SDK's own path runs. This saves about half the cost of ending the span.
+    Our values are str, int, float, bool or a tuple of str, which the SDK keeps as they are; with a
+    value length limit, a full attribute table, another span class or any other value, the SDK's own
+    path runs. This saves about half the cost of ending the span.
     """
     bounded = getattr(span, "_attributes", None)
     if (
@@ -314,20 +353,17 @@ def _set_attributes(span: Any, attributes: dict[str, Any]) -> None:
         and not bounded._immutable
         and (bounded.maxlen is None or len(bounded) + len(attributes) <= bounded.maxlen)
     ):
-        clean: dict[str, Any] = {}
-        for key, value in attributes.items():
-            kind = type(value)
-            if kind is str or kind is int or kind is float or kind is bool:
-                clean[key] = value
-            elif kind is list and all(type(item) is str for item in value):
-                clean[key] = tuple(value)
-            else:
-                break
-        else:
+        kinds = set(map(type, attributes.values()))  # one pass in C; most calls hold no tuple
+        if kinds <= _PLAIN or (
+            kinds <= _PLAIN_OR_TUPLE
+            and all(
+                type(item) is str for value in attributes.values() if type(value) is tuple for item in value
+            )
+        ):
             with span._lock:
                 if span._end_time is None:
                     with bounded._lock:
-                        bounded._dict.update(clean)
+                        bounded._dict.update(attributes)
                     return
     span.set_attributes(attributes)
 
@@ -364,7 +400,7 @@ def _usage_attributes(usage: Usage, attrs: dict[str, Any]) -> None:
         if value is not None:
             attrs[key] = value
     if usage.finish_reasons:
-        attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = usage.finish_reasons
+        attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = tuple(usage.finish_reasons)  # as the SDK keeps a list
     for unit, amount in usage.units.items():
         attrs[f"{sc.USAGE_PREFIX}{unit}"] = amount
     if usage.input_tokens is None and usage.output_tokens is None and not usage.units:

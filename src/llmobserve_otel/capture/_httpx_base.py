@@ -10,6 +10,8 @@ body wrap, provider parse. For a third-party host the stock instrumentation runs
 from __future__ import annotations
 
 import importlib
+import sys
+from functools import partial
 from typing import Any
 
 from opentelemetry import context, trace
@@ -97,6 +99,30 @@ def _stream_types(module: Any) -> tuple[type, type]:
             self._call.finish(complete=False)
 
     return ObservedStream, AsyncObservedStream
+
+
+_stock_wrappers: frozenset[Any] = frozenset()
+"""The stock OpenTelemetry httpx instrumentation's transport wrappers, once it is imported."""
+
+
+def _past_stock(wrapped: Any) -> Any:
+    """`wrapped` minus the stock httpx instrumentation's wrapper when that is the next one in.
+
+    With HTTP instrumentation suppressed, as it is for every provider request here, that wrapper
+    only calls through; the `functools.partial` of ten keywords it is installed as, and its
+    context lookups, cost a provider call more than a dict lookup. Any other wrapper runs.
+    """
+    global _stock_wrappers
+    wrapper = getattr(wrapped, "_self_wrapper", None)
+    if type(wrapper) is not partial:
+        return wrapped
+    if not _stock_wrappers:
+        stock = getattr(
+            sys.modules.get("opentelemetry.instrumentation.httpx"), "_BaseHTTPXClientInstrumentor", None
+        )
+        names = ("_handle_request_wrapper", "_handle_async_request_wrapper")
+        _stock_wrappers = frozenset(getattr(stock, name, None) for name in names) - {None}
+    return wrapped.__wrapped__ if wrapper.func in _stock_wrappers else wrapped
 
 
 def _request_view(
@@ -227,6 +253,8 @@ class HttpxCapture:
             return wrapped(*args, **kwargs)
         if ctx is None:
             return wrapped(*args, **kwargs)
+        if call is not None:
+            wrapped = _past_stock(wrapped)
         token = context.attach(ctx)
         try:
             response = wrapped(*args, **kwargs)
@@ -248,6 +276,8 @@ class HttpxCapture:
             return await wrapped(*args, **kwargs)
         if ctx is None:
             return await wrapped(*args, **kwargs)
+        if call is not None:
+            wrapped = _past_stock(wrapped)
         token = context.attach(ctx)
         try:
             response = await wrapped(*args, **kwargs)

@@ -22,9 +22,17 @@ from typing import Any
 
 from llmobserve_otel import semconv as sc
 from llmobserve_otel.pricing._catalogue import Catalogue, UnitPrice, unit_cost
-from llmobserve_otel.pricing._llm import LlmPricer, UnknownModelError
+from llmobserve_otel.pricing._llm import LlmPrice, LlmPricer, UnknownModelError, linear_cost_usd
 
-__all__ = ("TOKEN_COUNT_ATTRIBUTES", "Price", "catalogue", "cost_attributes", "price", "provider_id")
+__all__ = (
+    "TOKEN_COUNT_ATTRIBUTES",
+    "Price",
+    "catalogue",
+    "cost_attributes",
+    "price",
+    "provider_id",
+    "token_cost_usd",
+)
 
 _log = logging.getLogger(__name__)
 _pricer = LlmPricer()
@@ -250,6 +258,50 @@ def cost_attributes(
     except Exception as exc:  # pragma: no cover - defensive; price() already guards
         _log.warning("llmobserve: cost_attributes failed: %r", exc)
         return {sc.COST_STATUS: sc.STATUS_ERROR, sc.COST_REASON: repr(exc)}
+
+
+_NS_PER_DAY = 86_400 * 10**9
+_plain_prices: tuple[object, dict[tuple[str, str | None, str, int], LlmPrice | None]] = (None, {})
+"""(catalogue as loaded, {(provider, operation, model, UTC day): the genai-prices price that alone
+prices such a call, or None}): a reloaded catalogue (`catalogue.reset()`) starts afresh."""
+
+
+def token_cost_usd(
+    provider: str, operation: str | None, model: str, counts: dict[str, int], timestamp_ns: int
+) -> float | None:
+    """The cost `cost_attributes` gives a call with these token counts and nothing else to price, in the
+    common case: no entry of ours or the user's for it that day, a genai-prices price with no dates or
+    times of day, below its first tier. None otherwise: price it with `cost_attributes`.
+
+    `counts`: genai-prices usage keys (`input_tokens`, ...) to non-negative ints, with `input_tokens`
+    or `output_tokens`. The wire capture prices every call it can this way: the general path scans
+    the attributes and builds dates and Decimals, several times the cost on the app's thread.
+    """
+    global _plain_prices
+    loaded, memo = _plain_prices
+    if loaded is not catalogue.loaded():
+        memo = {}
+        _plain_prices = (catalogue.loaded(), memo)
+    key = (provider, operation, model, timestamp_ns // _NS_PER_DAY)
+    try:
+        found = memo[key]
+    except KeyError:
+        found = _plain_price(provider, operation, model, timestamp_ns)
+        if len(memo) >= 10_000:  # bound memory against a stream of junk model names
+            memo.clear()
+        memo[key] = found
+    return None if found is None else linear_cost_usd(found, counts)
+
+
+def _plain_price(provider: str, operation: str | None, model: str, timestamp_ns: int) -> LlmPrice | None:
+    provider = provider.lower()
+    when = datetime.fromtimestamp(timestamp_ns / 1e9, timezone.utc)
+    if catalogue.has(provider) and catalogue.find(provider, operation, model, when) is not None:
+        return None
+    try:
+        return _pricer.unconditional(_GENAI_PRICES_PROVIDER.get(provider, provider), model)
+    except Exception:  # the general path reports it
+        return None
 
 
 def _warn_once(provider: str | None, model: str, message: str) -> None:

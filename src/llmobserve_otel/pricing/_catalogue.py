@@ -210,6 +210,10 @@ class Catalogue:
     def has(self, provider: str) -> bool:
         return provider in self._get()
 
+    def loaded(self) -> object:
+        """The entries as loaded now: another object after `reset`, so answers cached from them expire."""
+        return self._get()
+
     def find(
         self, provider: str, operation: str | None, model: str | None, when: datetime | None = None
     ) -> UnitPrice | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +37,9 @@ _BASE = {
 }
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 class UnknownModelError(LookupError):
     """genai-prices has no price for this provider and model."""
 
@@ -54,6 +57,8 @@ class LlmPrice:
     """Input-token count from which a tier applies (None: no tiers)."""
     terms: tuple[tuple[str, Decimal], ...] = ()
     """(usage key, coefficient) for the non-zero coefficients: what the linear cost sums."""
+    scaled: tuple[int, tuple[tuple[str, int], ...], int] | None = None
+    """The linear form in integers: (fee, terms, 10**n) with every Decimal multiplied by 10**n."""
 
 
 class LlmPricer:
@@ -98,11 +103,29 @@ class LlmPricer:
             coefficients, fee, linear_below = _linearise(model_price)
             terms = tuple((k, c) for k, c in zip(USAGE_KEYS, coefficients or (), strict=False) if c)
             resolved = LlmPrice(
-                provider_info.id, model_info.id, model_price, coefficients, fee, linear_below, terms
+                provider_info.id,
+                model_info.id,
+                model_price,
+                coefficients,
+                fee,
+                linear_below,
+                terms,
+                _scaled(fee, terms) if coefficients is not None else None,
             )
             with self._lock:
                 self._resolved[id(model_price)] = resolved
         return resolved
+
+    def unconditional(self, provider: str | None, model: str) -> LlmPrice | None:
+        """The model's price when it is one for all time (no dated or time-of-day prices); else None,
+        as for a model genai-prices does not know."""
+        try:
+            _, model_info = self._find(provider, model)
+        except UnknownModelError:
+            return None
+        if isinstance(model_info.prices, list):  # ConditionalPrice entries: which applies depends on when
+            return None
+        return self.resolve(provider, model, _EPOCH)
 
     def cost(self, price: LlmPrice, usage: dict[str, int]) -> Decimal:
         """USD cost of `usage` (genai-prices Usage field names) at `price`."""
@@ -120,6 +143,42 @@ class LlmPricer:
                     total += coefficient * count
             return total
         return _full_cost(price.model_price, usage)
+
+
+def linear_cost_usd(price: LlmPrice, counts: dict[str, int]) -> float | None:
+    """`float(LlmPricer.cost(price, counts))` for a price in integer form below its first tier (else
+    None), in integer arithmetic: a correctly rounded int division gives the same float as the
+    correctly rounded Decimal conversion, at a fraction of Decimal's cost."""
+    scaled = price.scaled
+    if scaled is None or (
+        price.linear_below is not None and counts.get("input_tokens", 0) >= price.linear_below
+    ):
+        return None
+    total, terms, denominator = scaled
+    for key, coefficient in terms:
+        count = counts.get(key)
+        if count:
+            total += coefficient * count
+    return total / denominator
+
+
+def _scaled(
+    fee: Decimal, terms: tuple[tuple[str, Decimal], ...]
+) -> tuple[int, tuple[tuple[str, int], ...], int] | None:
+    """`fee` and `terms` as exact integers over one power of ten; None when one is not finite."""
+    values = (fee, *(coefficient for _, coefficient in terms))
+    if not all(value.is_finite() for value in values):
+        return None
+    digits = max(0, *(-int(value.as_tuple().exponent) for value in values))
+    if digits > 40:  # no price needs that many decimals: leave it to Decimal
+        return None
+
+    def exact(value: Decimal) -> int:
+        sign, figures, exponent = value.as_tuple()
+        number = int("".join(map(str, figures))) * 10 ** (int(exponent) + digits)
+        return -number if sign else number
+
+    return exact(fee), tuple((key, exact(coefficient)) for key, coefficient in terms), 10**digits
 
 
 def _full_cost(model_price: Any, usage: dict[str, int]) -> Decimal:
