@@ -42,3 +42,33 @@ def test_unwrap_leaves_a_foreign_wrapper_alone():
     unwrap_outermost(Target, "call", ours)
     assert Target().call() == ["theirs", "original"]
     Target.call = original
+
+
+def test_provider_requests_skip_only_the_stock_httpx_wrapper():
+    """`_past_stock` drops the stock httpx instrumentation's wrapper (a `partial` that only calls
+    through while HTTP instrumentation is suppressed) and keeps any other, `partial` or not."""
+    from functools import partial
+
+    from opentelemetry.instrumentation.httpx import _BaseHTTPXClientInstrumentor
+
+    from llmobserve_otel.capture._httpx_base import _past_stock
+
+    def foreign(wrapped, instance, args, kwargs, *, tag):
+        return [tag, *wrapped(*args, **kwargs)]
+
+    class Foreign:
+        def call(self) -> list[str]:
+            return ["original"]
+
+    class Stock:
+        def call(self) -> list[str]:
+            return ["original"]
+
+    wrapt.wrap_function_wrapper(Foreign, "call", partial(foreign, tag="foreign"))
+    wrapt.wrap_function_wrapper(Foreign, "call", theirs)
+    stock = partial(_BaseHTTPXClientInstrumentor._handle_request_wrapper, module=None, tracer=None)
+    wrapt.wrap_function_wrapper(Stock, "call", stock)
+    for target in (Foreign().call, Foreign.call.__wrapped__.__get__(Foreign())):
+        assert _past_stock(target) is target
+    assert Foreign().call() == ["theirs", "foreign", "original"]
+    assert _past_stock(Stock().call)() == ["original"]

@@ -15,19 +15,29 @@ def loads_object(text: str | bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+_scan_once = json.JSONDecoder().scan_once
+"""The C scanner `json.loads` ends in, without its three Python-level frames and two regex matches."""
+
+
 def loads_bytes(body: bytes) -> Any:
-    """`json.loads(body)`, without its Python-level encoding sniffing when the body is plainly UTF-8.
+    """`json.loads(body)`, without its Python-level layers when the body is plainly UTF-8.
 
     A body opening with `{` or `[` and no NUL second byte is what json.loads itself reads as UTF-8;
     a strict decode that fails (e.g. on encoded surrogates, which json.loads lets through) falls
-    back to json.loads on the bytes, so the value or the error is always the same.
+    back to json.loads on the bytes. The value or the error is always json.loads'.
     """
     if body[:1] in (b"{", b"[") and body[1:2] != b"\x00":
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return json.loads(body)
-        return json.loads(text)
+        try:
+            value, end = _scan_once(text, 0)
+        except StopIteration as missing:  # as json.decoder.raw_decode turns it
+            raise json.JSONDecodeError("Expecting value", text, missing.value) from None
+        if end != len(text) and text[end:].strip(" \t\n\r"):  # json's whitespace
+            raise json.JSONDecodeError("Extra data", text, end)
+        return value
     return json.loads(body)
 
 
