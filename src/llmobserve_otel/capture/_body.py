@@ -36,6 +36,8 @@ class _Decoder:
 class BodyObserver:
     """Parses usage from the chunks of one response body; finished exactly once via `result()`."""
 
+    __slots__ = ("_buffer", "_decoder", "_limit", "_provider", "_route", "_size", "_sse", "_state", "problem")
+
     def __init__(
         self,
         provider: Any,

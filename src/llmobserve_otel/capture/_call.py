@@ -42,7 +42,7 @@ class CaptureConfig:
     """`llmobserve.cost.source` of the cost set at the end of the call; None leaves pricing downstream."""
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestView:
     """What the capture needs of a request, read without consuming it."""
 
@@ -94,6 +94,22 @@ def _multipart_fields(body: bytes, content_type: str) -> dict[str, str]:
 
 class ProviderCall:
     """The span of one provider call and what is known about it."""
+
+    __slots__ = (
+        "_attrs",
+        "_config",
+        "_done",
+        "_head_usage",
+        "_lock",
+        "_observer",
+        "_provider",
+        "_route",
+        "_start_keys",
+        "_start_ns",
+        "_units",
+        "span",
+        "stream_requested",
+    )
 
     def __init__(
         self,

@@ -52,6 +52,8 @@ def dig(obj: Any, *path: str) -> Any:
 
 def as_int(value: Any) -> int | None:
     """A non-negative int, or None (bools, strings, floats with a fraction and negatives are not counts)."""
+    if type(value) is int:  # the common case first: one check
+        return value if value >= 0 else None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
