@@ -169,14 +169,12 @@ class ProviderCall:
             self.span = tracer.start_span(name, parent, kind=SpanKind.CLIENT)
         priced.cover_current_span(parent)
 
-    def _set(self, key: str, value: Any) -> None:
-        self._attrs[key] = value
-
     def response(self, status: int, headers: Any) -> BodyObserver | None:
         """Record the response head; returns the body observer when the body should be parsed."""
-        self._set(sc.HTTP_RESPONSE_STATUS_CODE, status)
+        attrs = self._attrs
+        attrs[sc.HTTP_RESPONSE_STATUS_CODE] = status
         if status >= 400:
-            self._set(sc.ERROR_TYPE, str(status))
+            attrs[sc.ERROR_TYPE] = str(status)
             self._units.clear()  # a refused call is not billed
             return None
         parse_headers = getattr(self._provider, "parse_headers", None)
@@ -192,7 +190,7 @@ class ProviderCall:
         if not stream and "json" not in content_type:
             # audio, images: usage comes from the request or headers, or not at all
             if not self._units and self._head_usage is None:
-                self._set(sc.USAGE_STATUS, f"content-type {content_type or 'missing'} not parsed")
+                attrs[sc.USAGE_STATUS] = f"content-type {content_type or 'missing'} not parsed"
             return None
         self._observer = BodyObserver(
             self._provider,

@@ -212,7 +212,7 @@ class Catalogue:
 
     def loaded(self) -> object:
         """The entries as loaded now: another object after `reset`, so answers cached from them expire."""
-        return self._get()
+        return self._by_provider or self._get()
 
     def find(
         self, provider: str, operation: str | None, model: str | None, when: datetime | None = None

@@ -34,37 +34,35 @@ class CostSpanProcessor(SpanProcessor):
     """Prices foreign GenAI spans as they end; leaves our own (already priced) spans alone."""
 
     def _on_ending(self, span: Span) -> None:
-        # Runs for every span the app ends: a plain try, not the `internal_errors` context manager.
+        # Runs for every span the app ends: a plain try (not the `internal_errors` context manager)
+        # around the whole body, in one function.
         try:
-            self._price(span)
+            covered = priced.any_covered() and priced.release(span.context.span_id)
+            attributes = span.attributes
+            # `in` on the SDK's BoundedAttributes is the Mapping mixin's: a Python __getitem__ raising
+            # KeyError per absent key, five of them for every span the app ends. Its dict answers alike.
+            plain = getattr(attributes, "_dict", None)
+            if type(plain) is not dict:
+                plain = attributes or {}
+            if sc.CAPTURE in plain or not any(map(plain.__contains__, sc.TOKEN_COUNT_ATTRIBUTES)):
+                return
+            # Whatever happens to this span, a GenAI span around it with usage is the same call (or an
+            # aggregate of calls already counted): it must not be priced again.
+            if span.parent is not None:
+                priced.cover(span.parent.span_id)
+            if covered:
+                _add_attributes(
+                    span,
+                    {sc.COST_STATUS: sc.STATUS_DUPLICATE, sc.COST_REASON: "priced on a span beneath it"},
+                )
+                return
+            from llmobserve_otel.pricing import cost_attributes  # here: observe() need not import pricing
+
+            extra = cost_attributes(attributes, source=sc.SOURCE_SDK, timestamp_ns=span.start_time)
+            if extra:
+                _add_attributes(span, extra)
         except Exception as exc:
             report_internal_error("processors.cost", exc)
-
-    def _price(self, span: Span) -> None:
-        covered = priced.any_covered() and priced.release(span.context.span_id)
-        attributes = span.attributes
-        # `in` on the SDK's BoundedAttributes is the Mapping mixin's: a Python __getitem__ raising
-        # KeyError per absent key, five of them for every span the app ends. Its dict answers alike.
-        plain = getattr(attributes, "_dict", None)
-        if type(plain) is not dict:
-            plain = attributes or {}
-        if sc.CAPTURE in plain or not any(map(plain.__contains__, sc.TOKEN_COUNT_ATTRIBUTES)):
-            return
-        # Whatever happens to this span, a GenAI span around it with usage is the same call (or an
-        # aggregate of calls already counted): it must not be priced again.
-        if span.parent is not None:
-            priced.cover(span.parent.span_id)
-        if covered:
-            _add_attributes(
-                span,
-                {sc.COST_STATUS: sc.STATUS_DUPLICATE, sc.COST_REASON: "priced on a span beneath it"},
-            )
-            return
-        from llmobserve_otel.pricing import cost_attributes  # here: observe() need not import pricing
-
-        extra = cost_attributes(attributes, source=sc.SOURCE_SDK, timestamp_ns=span.start_time)
-        if extra:
-            _add_attributes(span, extra)
 
     def on_end(self, span: ReadableSpan) -> None:
         pass
