@@ -29,6 +29,7 @@ from llmobserve_otel.capture._body import BodyObserver
 from llmobserve_otel.processors import AttributionSpanProcessor, CostSpanProcessor
 from llmobserve_otel.providers import Route, Usage
 from llmobserve_otel.providers._json import loads_bytes
+from llmobserve_otel.providers._types import PRICED_TOKEN_FIELDS
 
 
 @dataclass(frozen=True)
@@ -275,14 +276,8 @@ def _token_counts(usage: Usage) -> dict[str, int] | None:
     """The usage's token counts in genai-prices' keys, as the pricing core reads them from the
     span; None when it has neither input nor output tokens or a count is not a non-negative int."""
     counts: dict[str, int] = {}
-    for key, value in (
-        ("input_tokens", usage.input_tokens),
-        ("output_tokens", usage.output_tokens),
-        ("cache_read_tokens", usage.cache_read_tokens),
-        ("cache_write_tokens", usage.cache_write_tokens),
-        ("input_audio_tokens", usage.input_audio_tokens),
-        ("output_audio_tokens", usage.output_audio_tokens),
-    ):
+    for key in PRICED_TOKEN_FIELDS:
+        value = getattr(usage, key)
         if value is not None:
             if type(value) is not int or value < 0:
                 return None

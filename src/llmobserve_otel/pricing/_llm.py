@@ -16,15 +16,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-# Usage counts we carry, in genai-prices' Usage field names.
-USAGE_KEYS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "input_audio_tokens",
-    "output_audio_tokens",
-)
+from llmobserve_otel.providers._types import PRICED_TOKEN_FIELDS as USAGE_KEYS
+
 # An interior point of the usage space (every part below its total, below any tier threshold),
 # around which coefficients are measured by adding one token at a time.
 _BASE = {

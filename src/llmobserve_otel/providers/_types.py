@@ -27,6 +27,17 @@ class Usage:
     """Non-token usage, `llmobserve.usage.<unit>` -> amount (characters, seconds, read_units, ...)."""
 
 
+PRICED_TOKEN_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "input_audio_tokens",
+    "output_audio_tokens",
+)
+"""The `Usage` token counts LLM prices are made of; genai-prices' `Usage` has fields of the same names."""
+
+
 class StreamState(Protocol):
     """Incremental usage parser for one streamed response: fed each decoded event, asked once at the end."""
 
