@@ -163,11 +163,14 @@ class ProviderCall:
         tracer = config.tracer
         self._start_keys: frozenset[str] | None = None
         """Attributes the span started with (`_finish` writes the rest); None: it started bare."""
+        # The span starts at the time the call is priced at.
         if _start_attributes_read(tracer):
-            self.span = tracer.start_span(name, parent, kind=SpanKind.CLIENT, attributes=attrs)
+            self.span = tracer.start_span(
+                name, parent, kind=SpanKind.CLIENT, attributes=attrs, start_time=self._start_ns
+            )
             self._start_keys = frozenset(attrs)
         else:  # nothing reads them before the span ends: all are written once, at the end
-            self.span = tracer.start_span(name, parent, kind=SpanKind.CLIENT)
+            self.span = tracer.start_span(name, parent, kind=SpanKind.CLIENT, start_time=self._start_ns)
         priced.cover_current_span(parent)
 
     def response(self, status: int, headers: Any) -> BodyObserver | None:
