@@ -239,6 +239,43 @@ def test_user_file_adds_a_private_llm_models_token_prices(tmp_path, monkeypatch,
     )
 
 
+def test_the_wire_shortcut_follows_a_reloaded_catalogue(tmp_path, monkeypatch):
+    """`token_cost_usd` remembers its answers per catalogue as loaded: `reset()` forgets them."""
+    now = 1_795_000_000 * 10**9
+    counts = {"input_tokens": 1000, "output_tokens": 500}
+    # gpt-4o-mini in genai-prices: $0.15 in, $0.60 out per million
+    public = float((1000 * Decimal("0.15") + 500 * Decimal("0.60")) / M)
+    assert pricing.token_cost_usd("openai", "chat", "gpt-4o-mini", counts, now) == public
+    user = _write(
+        tmp_path / "negotiated.toml",
+        """
+        provider = "openai"
+        [[prices]]
+        model = "gpt-4o-mini"
+        source = "negotiated rate"
+        per = 1000000
+        rates = { input_tokens = "0.10", output_tokens = "0.40" }
+        """,
+    )
+    monkeypatch.setenv(USER_FILE_ENV, str(user))
+    pricing.catalogue.reset()
+    try:
+        assert pricing.token_cost_usd("openai", "chat", "gpt-4o-mini", counts, now) is None
+        attrs = {
+            sc.PROVIDER: "openai",
+            sc.OPERATION: "chat",
+            sc.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
+            sc.GEN_AI_USAGE_INPUT_TOKENS: 1000,
+            sc.GEN_AI_USAGE_OUTPUT_TOKENS: 500,
+        }
+        added = pricing.cost_attributes(attrs, source="sdk", timestamp_ns=now)
+        assert added[sc.COST_USD] == float((1000 * Decimal("0.10") + 500 * Decimal("0.40")) / M)
+    finally:
+        monkeypatch.delenv(USER_FILE_ENV)
+        pricing.catalogue.reset()
+    assert pricing.token_cost_usd("openai", "chat", "gpt-4o-mini", counts, now) == public
+
+
 def test_user_yaml_file(tmp_path, monkeypatch):
     user = _write(
         tmp_path / "prices.yaml",

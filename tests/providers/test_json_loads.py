@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from llmobserve_otel.providers._json import loads_bytes
+from llmobserve_otel.providers._json import loads_bytes, loads_object
 
 BODIES = [
     b'{"usage":{"prompt_tokens":9},"model":"gpt-4o"}',
@@ -41,3 +41,23 @@ def outcome(load, body: bytes) -> object:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("body", BODIES)
 def test_same_as_json_loads(body: bytes) -> None:
     assert outcome(loads_bytes, body) == outcome(json.loads, body)
+
+
+TEXTS = [
+    '{"usage":{"prompt_tokens":9},"model":"gpt-4o"}',
+    '{"a":1} \r\n\t',
+    '{"a":1} x',
+    '{"a":',
+    "[1, 2]",  # not an object
+    ' {"a":1}',
+    '{"text":"Hallo \u2713"}',
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_loads_object_same_as_json_loads(text: str) -> None:
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        expected = None
+    assert loads_object(text) == (expected if isinstance(expected, dict) else None)

@@ -5,18 +5,28 @@ from __future__ import annotations
 import json
 from typing import Any
 
+_scan_once = json.JSONDecoder().scan_once
+"""The C scanner `json.loads` ends in, without its three Python-level frames and two regex matches."""
+
 
 def loads_object(text: str | bytes) -> dict[str, Any] | None:
     """A JSON object parsed from `text`, or None when it is malformed or not an object."""
     try:
-        value = json.loads(text)
+        value = _loads_text(text) if type(text) is str and text[:1] == "{" else json.loads(text)
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
 
 
-_scan_once = json.JSONDecoder().scan_once
-"""The C scanner `json.loads` ends in, without its three Python-level frames and two regex matches."""
+def _loads_text(text: str) -> Any:
+    """`json.loads(text)` for a `text` that opens a value (no leading whitespace or BOM)."""
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration as missing:  # as json.decoder.raw_decode turns it
+        raise json.JSONDecodeError("Expecting value", text, missing.value) from None
+    if end != len(text) and text[end:].strip(" \t\n\r"):  # json's whitespace
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
 
 
 def loads_bytes(body: bytes) -> Any:
@@ -31,13 +41,7 @@ def loads_bytes(body: bytes) -> Any:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return json.loads(body)
-        try:
-            value, end = _scan_once(text, 0)
-        except StopIteration as missing:  # as json.decoder.raw_decode turns it
-            raise json.JSONDecodeError("Expecting value", text, missing.value) from None
-        if end != len(text) and text[end:].strip(" \t\n\r"):  # json's whitespace
-            raise json.JSONDecodeError("Extra data", text, end)
-        return value
+        return _loads_text(text)
     return json.loads(body)
 
 
