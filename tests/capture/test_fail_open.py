@@ -123,3 +123,29 @@ def test_abandoned_response_is_ended_by_garbage_collection(sim, spans):
     attrs = spans.one_call()
     assert attrs["llmobserve.usage.incomplete"] is True
     client.close()
+
+
+def test_a_pricing_failure_leaves_the_call_and_its_span(sim, spans, monkeypatch, caplog):
+    """A bug in pricing (here: it raises) costs the call nothing and the span only its cost: the span
+    still ends, with the usage it had and the failure named, and the error is logged."""
+    from llmobserve_otel import pricing
+    from llmobserve_otel._internal import guard
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("pricing bug")
+
+    monkeypatch.delenv("LLMOBSERVE_RAISE_INTERNAL_ERRORS", raising=False)
+    monkeypatch.setattr(guard, "_reported", set())
+    monkeypatch.setattr(pricing, "token_cost_usd", broken)
+    monkeypatch.setattr(pricing, "cost_attributes", broken)
+    client = openai.OpenAI(base_url=sim.url + "/v1", api_key="sk-test", max_retries=0)
+    with caplog.at_level("WARNING", logger="llmobserve_otel"):
+        result = client.chat.completions.create(
+            **CHAT, extra_headers={"x-sim-usage": '{"input_tokens": 12, "output_tokens": 3}'}
+        )
+    assert result.usage.prompt_tokens == 12
+    attrs = spans.one_call()
+    assert attrs["llmobserve.usage.status"] == "capture error: RuntimeError"
+    assert attrs["gen_ai.usage.input_tokens"] == 12 and attrs["gen_ai.usage.output_tokens"] == 3
+    assert "llmobserve.cost.usd" not in attrs
+    assert any("capture.finish" in record.getMessage() for record in caplog.records)

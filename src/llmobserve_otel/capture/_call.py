@@ -217,7 +217,26 @@ class ProviderCall:
         try:  # not the `internal_errors` context manager: this runs once per call, on the app's thread
             self._finish(complete, error)
         except Exception as exc:
+            try:
+                self._end_after(exc)
+            except Exception:  # the first error, reported next, is the one to see
+                pass
             report_internal_error("capture.finish", exc)
+
+    def _end_after(self, exc: Exception) -> None:
+        """End the span all the same, with what was gathered and the failure named, so the call is
+        not lost from the telemetry (a span never ended is never exported)."""
+        span = self.span
+        if getattr(span, "end_time", None) is not None:
+            return
+        try:
+            attrs = {
+                k: v for k, v in self._attrs.items() if self._start_keys is None or k not in self._start_keys
+            }
+            attrs[sc.USAGE_STATUS] = f"capture error: {type(exc).__name__}"
+            span.set_attributes(attrs)
+        finally:
+            span.end()
 
     def _finish(self, complete: bool, error: BaseException | None) -> None:
         attrs = self._attrs
