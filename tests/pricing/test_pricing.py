@@ -172,11 +172,15 @@ def test_fast_path_equals_genai_prices_for_the_whole_catalogue():
     assert checked > 1000
 
 
-def test_token_cost_usd_equals_cost_attributes_for_the_whole_catalogue():
-    """The wire capture's shortcut gives the very float the general path gives, or defers to it."""
+@pytest.mark.parametrize(
+    "day", [datetime(2025, 6, 1, 23, 59), datetime(2026, 2, 1), datetime(2026, 11, 27, 12)]
+)
+def test_token_cost_usd_equals_cost_attributes_for_the_whole_catalogue(day):
+    """The wire capture's shortcut gives the very float the general path gives, or defers to it, on
+    days either side of the catalogue's dated price changes."""
     from genai_prices import data_snapshot
 
-    now_ns = int(datetime(2026, 11, 27, tzinfo=timezone.utc).timestamp() * 1e9)
+    now_ns = int(day.replace(tzinfo=timezone.utc).timestamp() * 1e9)
     attribute = {}
     for name, key in _TOKEN_ATTRIBUTES:
         attribute.setdefault(key, name)
@@ -198,8 +202,16 @@ def test_token_cost_usd_equals_cost_attributes_for_the_whole_catalogue():
 
 def test_token_cost_usd_defers_where_the_price_depends_on_more_than_the_counts():
     day = int(datetime(2026, 6, 1, tzinfo=timezone.utc).timestamp() * 1e9)
-    # claude-opus-4-6 has dated prices (a long-context tier until 2026-03-13): priced per call.
-    assert token_cost_usd("anthropic", "chat", "claude-opus-4-6", {"input_tokens": 10}, day) is None
+    # claude-opus-4-6: $10 in / $37.50 out above 200K input tokens until 2026-03-13, then flat $5 / $25.
+    # Prices that change by date hold all day: the day's price; a tier reached: genai-prices' to apply.
+    long_context = {"input_tokens": 300_000, "output_tokens": 1000}
+    assert token_cost_usd("anthropic", "chat", "claude-opus-4-6", long_context, day) == float(
+        (300_000 * 5 + 1000 * 25) / Decimal(M)
+    )
+    february = int(datetime(2026, 2, 1, tzinfo=timezone.utc).timestamp() * 1e9)
+    assert token_cost_usd("anthropic", "chat", "claude-opus-4-6", long_context, february) is None
+    # deepseek-chat has off-peak prices by the time of day: priced per call.
+    assert token_cost_usd("deepseek", "chat", "deepseek-chat", {"input_tokens": 10}, day) is None
     # gemini-1.5-pro: $1.25 in up to 128K tokens, $2.50 above: the tier is genai-prices' to apply.
     assert token_cost_usd("gemini", "chat", "gemini-1.5-pro", {"input_tokens": 200_000}, day) is None
     assert token_cost_usd("gemini", "chat", "gemini-1.5-pro", {"input_tokens": 100_000}, day) == float(

@@ -270,8 +270,8 @@ def token_cost_usd(
     provider: str, operation: str | None, model: str, counts: dict[str, int], timestamp_ns: int
 ) -> float | None:
     """The cost `cost_attributes` gives a call with these token counts and nothing else to price, in the
-    common case: no entry of ours or the user's for it that day, a genai-prices price with no dates or
-    times of day, below its first tier. None otherwise: price it with `cost_attributes`.
+    common case: no entry of ours or the user's for it that day, a genai-prices price that holds all
+    day (no time-of-day prices), below its first tier. None otherwise: price it with `cost_attributes`.
 
     `counts`: genai-prices usage keys (`input_tokens`, ...) to non-negative ints, with `input_tokens`
     or `output_tokens`. The wire capture prices every call it can this way: the general path scans
@@ -299,7 +299,7 @@ def _plain_price(provider: str, operation: str | None, model: str, timestamp_ns:
     if catalogue.has(provider) and catalogue.find(provider, operation, model, when) is not None:
         return None
     try:
-        return _pricer.unconditional(_GENAI_PRICES_PROVIDER.get(provider, provider), model)
+        return _pricer.daily(_GENAI_PRICES_PROVIDER.get(provider, provider), model, when)
     except Exception:  # the general path reports it
         return None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,9 +28,6 @@ _BASE = {
     "input_audio_tokens": 100,
     "output_audio_tokens": 100,
 }
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class UnknownModelError(LookupError):
@@ -109,16 +106,24 @@ class LlmPricer:
                 self._resolved[id(model_price)] = resolved
         return resolved
 
-    def unconditional(self, provider: str | None, model: str) -> LlmPrice | None:
-        """The model's price when it is one for all time (no dated or time-of-day prices); else None,
-        as for a model genai-prices does not know."""
+    def daily(self, provider: str | None, model: str, when: datetime) -> LlmPrice | None:
+        """The model's price on `when`'s UTC day when it holds all that day: a single price, or prices
+        that start on given dates (genai-prices compares UTC dates). None for time-of-day prices
+        (DeepSeek's off-peak hours), and for a model genai-prices does not know."""
         try:
             _, model_info = self._find(provider, model)
         except UnknownModelError:
             return None
         if isinstance(model_info.prices, list):  # ConditionalPrice entries: which applies depends on when
-            return None
-        return self.resolve(provider, model, _EPOCH)
+            from genai_prices.types import StartDateConstraint
+
+            for conditional in model_info.prices:
+                if (
+                    conditional.constraint is not None
+                    and type(conditional.constraint) is not StartDateConstraint
+                ):
+                    return None
+        return self.resolve(provider, model, when)
 
     def cost(self, price: LlmPrice, usage: dict[str, int]) -> Decimal:
         """USD cost of `usage` (genai-prices Usage field names) at `price`."""
