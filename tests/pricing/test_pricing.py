@@ -251,3 +251,15 @@ def test_token_count_attributes_are_the_priced_input_and_output_spellings():
             "gen_ai.usage.completion_tokens",
         }
     )
+
+
+def test_token_cost_usd_never_raises(monkeypatch):
+    """A failure inside the shortcut leaves the call to the general path (which reports it)."""
+    from llmobserve_otel import pricing
+
+    class Broken:
+        def loaded(self) -> object:
+            raise RuntimeError("catalogue bug")
+
+    monkeypatch.setattr(pricing, "catalogue", Broken())
+    assert token_cost_usd("openai", "chat", "gpt-4o", {"input_tokens": 10}, 1_795_000_000 * 10**9) is None

@@ -278,19 +278,22 @@ def token_cost_usd(
     the attributes and builds dates and Decimals, several times the cost on the app's thread.
     """
     global _plain_prices
-    loaded, memo = _plain_prices
-    if loaded is not catalogue.loaded():
-        memo = {}
-        _plain_prices = (catalogue.loaded(), memo)
-    key = (provider, operation, model, timestamp_ns // _NS_PER_DAY)
     try:
-        found = memo[key]
-    except KeyError:
-        found = _plain_price(provider, operation, model, timestamp_ns)
-        if len(memo) >= 10_000:  # bound memory against a stream of junk model names
-            memo.clear()
-        memo[key] = found
-    return None if found is None else linear_cost_usd(found, counts)
+        loaded, memo = _plain_prices
+        if loaded is not catalogue.loaded():
+            memo = {}
+            _plain_prices = (catalogue.loaded(), memo)
+        key = (provider, operation, model, timestamp_ns // _NS_PER_DAY)
+        try:
+            found = memo[key]
+        except KeyError:
+            found = _plain_price(provider, operation, model, timestamp_ns)
+            if len(memo) >= 10_000:  # bound memory against a stream of junk model names
+                memo.clear()
+            memo[key] = found
+        return None if found is None else linear_cost_usd(found, counts)
+    except Exception:  # never raises: the general path prices the call, and reports what failed
+        return None
 
 
 def _plain_price(provider: str, operation: str | None, model: str, timestamp_ns: int) -> LlmPrice | None:
@@ -298,10 +301,7 @@ def _plain_price(provider: str, operation: str | None, model: str, timestamp_ns:
     when = datetime.fromtimestamp(timestamp_ns / 1e9, timezone.utc)
     if catalogue.has(provider) and catalogue.find(provider, operation, model, when) is not None:
         return None
-    try:
-        return _pricer.daily(_GENAI_PRICES_PROVIDER.get(provider, provider), model, when)
-    except Exception:  # the general path reports it
-        return None
+    return _pricer.daily(_GENAI_PRICES_PROVIDER.get(provider, provider), model, when)
 
 
 def _warn_once(provider: str | None, model: str, message: str) -> None:
