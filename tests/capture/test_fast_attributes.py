@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from opentelemetry.sdk.trace import SpanLimits, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBasedTraceIdRatio, Sampler
 
-from llmobserve_otel.capture._call import _set_attributes, _start_attributes_read
+from llmobserve_otel._internal.span_attributes import set_attributes as _set_attributes
+from llmobserve_otel.capture._call import _start_attributes_read
 from llmobserve_otel.processors import AttributionSpanProcessor, CostSpanProcessor
 
 VALUES = {
@@ -68,6 +70,24 @@ def test_ended_span_is_left_alone() -> None:
     span.end()
     _set_attributes(span, {"a": 1})
     assert dict(span.attributes) == {}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("limits", "customer", "path"),
+    [(SpanLimits(), "acme-corp", "agent:a"), (SpanLimits(max_attribute_length=4), "acme", "agen")],
+)
+def test_attribution_writes_what_the_sdk_would(limits, customer, path) -> None:
+    """The attribution processor's two attributes go straight in, or through the SDK's limits."""
+    from opentelemetry import baggage
+
+    provider = TracerProvider(span_limits=limits)
+    provider.add_span_processor(AttributionSpanProcessor())
+    ctx = baggage.set_baggage("llmobserve.customer.id", "acme-corp")
+    ctx = baggage.set_baggage("llmobserve.section.path", "agent:a", ctx)
+    span = provider.get_tracer("t").start_span("work", context=ctx)
+    span.end()
+    assert span.attributes["llmobserve.customer.id"] == customer  # type: ignore[index]
+    assert span.attributes["llmobserve.section.path"] == path  # type: ignore[index]
 
 
 # --- A provider call's span starts bare, attributes all set as it ends, only when nothing reads them at start

@@ -9,6 +9,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from llmobserve_otel import semconv as sc
+from llmobserve_otel._internal.span_attributes import set_attributes
 
 _BAGGAGE_KEY: Any = getattr(baggage, "_BAGGAGE_KEY", None)
 
@@ -30,11 +31,14 @@ class AttributionSpanProcessor(SpanProcessor):
         if not entries:
             return
         customer = entries.get(sc.BAGGAGE_CUSTOMER_ID)
-        if customer is not None:
-            span.set_attribute(sc.CUSTOMER_ID, str(customer))
         path = entries.get(sc.BAGGAGE_SECTION_PATH)
-        if path is not None:
-            span.set_attribute(sc.SECTION_PATH, str(path))
+        if customer is not None or path is not None:
+            attributes: dict[str, str] = {}
+            if customer is not None:
+                attributes[sc.CUSTOMER_ID] = str(customer)
+            if path is not None:
+                attributes[sc.SECTION_PATH] = str(path)
+            set_attributes(span, attributes)
 
     def on_end(self, span: ReadableSpan) -> None:
         pass
