@@ -13,6 +13,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -104,6 +105,22 @@ def _provider_hosts_per_module() -> Iterator[None]:
     yield
     registry._hosts, registry._patterns = hosts, patterns
     registry._cache.clear()
+
+
+@pytest.fixture
+def user_prices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """`user_prices(toml)`: the user's price file (LLMOBSERVE_PRICING_FILE) for the rest of the test."""
+    from llmobserve_otel.pricing import catalogue
+
+    def install(toml: str) -> None:
+        path = tmp_path / "user-prices.toml"
+        path.write_text(toml)
+        monkeypatch.setenv("LLMOBSERVE_PRICING_FILE", str(path))
+        catalogue.reset()
+
+    yield install
+    monkeypatch.delenv("LLMOBSERVE_PRICING_FILE", raising=False)
+    catalogue.reset()
 
 
 @pytest.fixture

@@ -232,29 +232,20 @@ def test_unknown_model_gets_usage_status_and_no_cost(client, spans):
 
 
 @pytest.mark.provider("openai")
-def test_a_negotiated_rate_in_the_pricing_file_prices_the_wire_call(client, spans, tmp_path, monkeypatch):
+def test_a_negotiated_rate_in_the_pricing_file_prices_the_wire_call(client, spans, user_prices):
     """The capture's pricing shortcut (genai-prices' rate) gives way to the user's own entry."""
-    from llmobserve_otel.pricing import catalogue
-
-    rates = tmp_path / "negotiated.toml"
-    rates.write_text(
-        'provider = "openai"\n[[prices]]\nmodel = "gpt-4o-mini"\nsource = "our contract"\n'
-        'per = 1000000\nrates = { input_tokens = "0.10", output_tokens = "0.40" }\n'
-    )
     headers = usage_header(input_tokens=2000, output_tokens=300)
     messages = [{"role": "user", "content": "hi"}]
     client.chat.completions.create(model="gpt-4o-mini", messages=messages, extra_headers=headers)
     # genai-prices: $0.15 in, $0.60 out per million
     assert spans.one_call()["llmobserve.cost.usd"] == pytest.approx((2000 * 0.15 + 300 * 0.60) / M, abs=1e-12)
-    monkeypatch.setenv("LLMOBSERVE_PRICING_FILE", str(rates))
-    catalogue.reset()
-    try:
-        client.chat.completions.create(model="gpt-4o-mini", messages=messages, extra_headers=headers)
-        # the contract: $0.10 in, $0.40 out per million
-        _, second = spans.provider_calls()
-        attrs = dict(second.attributes or {})
-        assert attrs["llmobserve.cost.usd"] == pytest.approx((2000 * 0.10 + 300 * 0.40) / M, abs=1e-12)
-        assert attrs["llmobserve.cost.status"] == "priced"
-    finally:
-        monkeypatch.delenv("LLMOBSERVE_PRICING_FILE")
-        catalogue.reset()
+    user_prices(
+        'provider = "openai"\n[[prices]]\nmodel = "gpt-4o-mini"\nsource = "our contract"\n'
+        'per = 1000000\nrates = { input_tokens = "0.10", output_tokens = "0.40" }\n'
+    )
+    client.chat.completions.create(model="gpt-4o-mini", messages=messages, extra_headers=headers)
+    # the contract: $0.10 in, $0.40 out per million
+    _, second = spans.provider_calls()
+    attrs = dict(second.attributes or {})
+    assert attrs["llmobserve.cost.usd"] == pytest.approx((2000 * 0.10 + 300 * 0.40) / M, abs=1e-12)
+    assert attrs["llmobserve.cost.status"] == "priced"

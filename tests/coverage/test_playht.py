@@ -11,8 +11,6 @@ import httpx
 import pytest
 from wire import On, Reply, WireServer, map_host
 
-from llmobserve_otel import pricing
-
 AUDIO = b"ID3\x04" + b"\xff\xfb" * 200
 HEADERS = {"X-USER-ID": "user-1", "AUTHORIZATION": "playht-secret", "accept": "audio/mpeg"}
 
@@ -22,18 +20,12 @@ def _stream(request):
 
 
 @pytest.fixture
-def plan_rate(tmp_path, monkeypatch):
+def plan_rate(user_prices):
     """A team's own Play.ht rate: $0.05 per 1,000 characters (an example figure, not Play.ht's)."""
-    path = tmp_path / "prices.toml"
-    path.write_text(
+    user_prices(
         '[[prices]]\nprovider = "playht"\noperation = "tts"\nsource = "our Play.ht plan"\n'
         'per = 1000\nrates = { characters = "0.05" }\n'
     )
-    monkeypatch.setenv("LLMOBSERVE_PRICING_FILE", str(path))
-    pricing.catalogue.reset()
-    yield
-    monkeypatch.delenv("LLMOBSERVE_PRICING_FILE")
-    pricing.catalogue.reset()
 
 
 @pytest.mark.provider("playht")

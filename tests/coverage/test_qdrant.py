@@ -20,7 +20,6 @@ from stubs.grpc_server import GrpcServer
 from wire import On, Reply, WireServer, map_host
 
 import llmobserve_otel as lo
-from llmobserve_otel.pricing import catalogue
 
 DEFAULT_PER_OPERATION = 1.00 / 1_000_000  # USD 1 per million operations
 
@@ -118,20 +117,13 @@ def test_rest_answer_without_result_is_visible(rest_server, spans):
 
 
 @pytest.mark.provider("qdrant")
-def test_user_rate_overrides_default(rest_server, spans, tmp_path, monkeypatch):
+def test_user_rate_overrides_default(rest_server, spans, user_prices):
     """A self-hosted cluster's own cost per query, from LLMOBSERVE_PRICING_FILE."""
-    rates = tmp_path / "prices.toml"
-    rates.write_text(
+    user_prices(
         'provider = "qdrant"\n[[prices]]\noperation = "query"\nsource = "our cluster bill / queries served"\n'
         'per = 1000\nrates = { operations = "0.25" }\n'
     )
-    monkeypatch.setenv("LLMOBSERVE_PRICING_FILE", str(rates))
-    catalogue.reset()
-    try:
-        _rest_client(rest_server).query_points("docs", query=[0.1, 0.2, 0.3], limit=1)
-    finally:
-        monkeypatch.delenv("LLMOBSERVE_PRICING_FILE")
-        catalogue.reset()
+    _rest_client(rest_server).query_points("docs", query=[0.1, 0.2, 0.3], limit=1)
     # USD 0.25 per 1,000 queries x 1 query
     assert spans.one_call()["llmobserve.cost.usd"] == pytest.approx(0.25 / 1000, abs=1e-15)
 

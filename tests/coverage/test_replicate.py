@@ -17,8 +17,6 @@ import pytest
 import replicate
 from wire import On, Reply, WireServer, map_host
 
-from llmobserve_otel.pricing import catalogue
-
 L40S_PER_SECOND = 0.000975
 
 
@@ -80,10 +78,9 @@ def test_official_model_priced_per_output_image(spans):
 
 
 @pytest.fixture
-def l40s_model(tmp_path, monkeypatch):
+def l40s_model(user_prices):
     """The app owner's price file: their model runs on an Nvidia L40S."""
-    path = tmp_path / "prices.toml"
-    path.write_text(
+    user_prices(
         "[[prices]]\n"
         'provider = "replicate"\n'
         'model = "acme/upscaler"\n'
@@ -91,11 +88,6 @@ def l40s_model(tmp_path, monkeypatch):
         'note = "gpu-l40s"\n'
         f'rates = {{ seconds = "{L40S_PER_SECOND}" }}\n'
     )
-    monkeypatch.setenv("LLMOBSERVE_PRICING_FILE", str(path))
-    catalogue.reset()
-    yield
-    monkeypatch.delenv("LLMOBSERVE_PRICING_FILE")
-    catalogue.reset()
 
 
 @pytest.mark.provider("replicate")

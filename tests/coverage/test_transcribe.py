@@ -90,25 +90,16 @@ def test_job_counted_once_when_completed(client, spans):
 
 
 @pytest.mark.provider("transcribe")
-def test_user_per_job_rate_prices_completed_jobs(client, spans, tmp_path, monkeypatch):
-    from llmobserve_otel import pricing
-
-    rates = tmp_path / "rates.toml"
-    rates.write_text(
+def test_user_per_job_rate_prices_completed_jobs(client, spans, user_prices):
+    user_prices(
         '[[prices]]\nprovider = "transcribe"\noperation = "transcription"\nsince = 2020-01-01\n'
         'source = "negotiated"\nrates = { jobs = "0.72" }\n'
     )
-    monkeypatch.setenv("LLMOBSERVE_PRICING_FILE", str(rates))
-    pricing.catalogue.reset()
-    try:
-        client.start_transcription_job(
-            TranscriptionJobName="job-b", LanguageCode="en-US", Media={"MediaFileUri": "s3://bucket/b.mp3"}
-        )
-        client.get_transcription_job(TranscriptionJobName="job-b")
-        client.get_transcription_job(TranscriptionJobName="job-b")
-        completed = dict(spans.provider_calls()[-1].attributes)
-        assert completed["llmobserve.usage.jobs"] == 1
-        assert completed["llmobserve.cost.usd"] == pytest.approx(0.72)  # 1 job * $0.72 (the user's rate)
-    finally:
-        monkeypatch.delenv("LLMOBSERVE_PRICING_FILE")
-        pricing.catalogue.reset()
+    client.start_transcription_job(
+        TranscriptionJobName="job-b", LanguageCode="en-US", Media={"MediaFileUri": "s3://bucket/b.mp3"}
+    )
+    client.get_transcription_job(TranscriptionJobName="job-b")
+    client.get_transcription_job(TranscriptionJobName="job-b")
+    completed = dict(spans.provider_calls()[-1].attributes)
+    assert completed["llmobserve.usage.jobs"] == 1
+    assert completed["llmobserve.cost.usd"] == pytest.approx(0.72)  # 1 job * $0.72 (the user's rate)
