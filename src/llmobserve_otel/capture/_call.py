@@ -230,13 +230,17 @@ class ProviderCall:
         if getattr(span, "end_time", None) is not None:
             return
         try:
-            attrs = {
-                k: v for k, v in self._attrs.items() if self._start_keys is None or k not in self._start_keys
-            }
+            attrs = self._unwritten()
             attrs[sc.USAGE_STATUS] = f"capture error: {type(exc).__name__}"
             span.set_attributes(attrs)
         finally:
             span.end()
+
+    def _unwritten(self) -> dict[str, Any]:
+        """The attributes the span did not start with (all of them, not a copy, when it started bare)."""
+        written = self._start_keys
+        attrs = self._attrs
+        return attrs if written is None else {k: v for k, v in attrs.items() if k not in written}
 
     def _finish(self, complete: bool, error: BaseException | None) -> None:
         attrs = self._attrs
@@ -269,23 +273,16 @@ class ProviderCall:
                 from llmobserve_otel import pricing as _pricing
             counts = _token_counts(usage) if usage is not None and not usage.units else None
             cost = None
-            if counts is not None:
-                model = attrs.get(sc.GEN_AI_RESPONSE_MODEL) or attrs.get(sc.GEN_AI_REQUEST_MODEL)
-                if type(model) is str:  # a non-empty str, as the pricing core takes it
-                    operation = self._route.operation or None
-                    cost = _pricing.token_cost_usd(
-                        self._provider.NAME, operation, model, counts, self._start_ns
-                    )
+            if counts is not None and (model := _pricing.priced_model(attrs)) is not None:
+                operation = self._route.operation or None
+                cost = _pricing.token_cost_usd(self._provider.NAME, operation, model, counts, self._start_ns)
             if cost is not None:
                 attrs[sc.COST_USD] = cost
                 attrs[sc.COST_SOURCE] = source
                 attrs[sc.COST_STATUS] = sc.STATUS_PRICED
             else:
                 attrs.update(_pricing.cost_attributes(attrs, source=source, timestamp_ns=self._start_ns))
-        written = self._start_keys
-        _set_attributes(
-            self.span, attrs if written is None else {k: v for k, v in attrs.items() if k not in written}
-        )
+        _set_attributes(self.span, self._unwritten())
         self.span.end()
 
 

@@ -104,9 +104,8 @@ class RpcCall:
             if incomplete:
                 attrs[sc.USAGE_INCOMPLETE] = True
             if self._config.price_source is not None and error is None:
-                from llmobserve_otel.pricing import (
-                    cost_attributes,
-                )  # at the first call: observe() stays light
+                # Imported at the first call: observe() stays light.
+                from llmobserve_otel.pricing import cost_attributes
 
                 attrs.update(
                     cost_attributes(attrs, source=self._config.price_source, timestamp_ns=self._start_ns)

@@ -30,6 +30,7 @@ __all__ = (
     "catalogue",
     "cost_attributes",
     "price",
+    "priced_model",
     "provider_id",
     "token_cost_usd",
 )
@@ -104,7 +105,8 @@ def provider_id(attributes: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _model(attributes: Mapping[str, Any]) -> str | None:
+def priced_model(attributes: Mapping[str, Any]) -> str | None:
+    """The model a span is priced by: the response's, else the request's."""
     for key in (sc.GEN_AI_RESPONSE_MODEL, sc.GEN_AI_REQUEST_MODEL):
         value = attributes.get(key)
         if isinstance(value, str) and value:
@@ -153,7 +155,7 @@ def _price_from_catalogue(
 ) -> _Outcome | None:
     """Price from our data / the user's file; None when no entry applies (genai-prices may)."""
     operation = attributes.get(sc.OPERATION) or attributes.get(sc.GEN_AI_OPERATION_NAME)
-    model = _model(attributes)
+    model = priced_model(attributes)
     entry = catalogue.find(provider, operation if isinstance(operation, str) else None, model, when)
     if entry is None:
         return None
@@ -205,14 +207,14 @@ def _price(attributes: Mapping[str, Any], timestamp: datetime | None) -> _Outcom
             return (
                 sc.STATUS_UNKNOWN_MODEL,
                 None,
-                f"no price for {provider} {operation} {_model(attributes)}",
+                f"no price for {provider} {operation} {priced_model(attributes)}",
                 None,
             )
     if not has_tokens:
         if provider is None:
             return None
         return (sc.STATUS_NO_USAGE, None, "the response carried no usage", None)
-    model = _model(attributes)
+    model = priced_model(attributes)
     if model is None:
         return (sc.STATUS_UNKNOWN_MODEL, None, "no gen_ai.response.model or gen_ai.request.model", None)
     catalogue_provider = _GENAI_PRICES_PROVIDER.get(provider, provider) if provider else None
