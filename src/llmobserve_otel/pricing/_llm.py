@@ -127,13 +127,7 @@ class LlmPricer:
 
     def cost(self, price: LlmPrice, usage: dict[str, int]) -> Decimal:
         """USD cost of `usage` (genai-prices Usage field names) at `price`."""
-        # Cached audio (OpenAI Realtime) is priced by genai-prices' full calculation only.
-        linear = (
-            price.coefficients is not None
-            and "cache_audio_read_tokens" not in usage
-            and (price.linear_below is None or usage.get("input_tokens", 0) < price.linear_below)
-        )
-        if linear:
+        if price.coefficients is not None and _linear_for(price, usage):
             total = price.fee
             for key, coefficient in price.terms:
                 count = usage.get(key)
@@ -148,9 +142,7 @@ def linear_cost_usd(price: LlmPrice, counts: dict[str, int]) -> float | None:
     None), in integer arithmetic: a correctly rounded int division gives the same float as the
     correctly rounded Decimal conversion, at a fraction of Decimal's cost."""
     scaled = price.scaled
-    if scaled is None or (
-        price.linear_below is not None and counts.get("input_tokens", 0) >= price.linear_below
-    ):
+    if scaled is None or not _linear_for(price, counts):
         return None
     total, terms, denominator = scaled
     for key, coefficient in terms:
@@ -158,6 +150,14 @@ def linear_cost_usd(price: LlmPrice, counts: dict[str, int]) -> float | None:
         if count:
             total += coefficient * count
     return total / denominator
+
+
+def _linear_for(price: LlmPrice, usage: dict[str, int]) -> bool:
+    """Whether the price's linear form holds for `usage`: below its first tier, and no cached audio
+    (OpenAI Realtime), which genai-prices' full calculation alone prices."""
+    return "cache_audio_read_tokens" not in usage and (
+        price.linear_below is None or usage.get("input_tokens", 0) < price.linear_below
+    )
 
 
 def _scaled(
