@@ -6,15 +6,16 @@ Shared by the proxy's OTLP encoder (`proxy/_otlp.py`) and the collector's span-r
 
 from __future__ import annotations
 
-__all__ = ("field", "varint")
+__all__ = ("SMALL", "field", "varint")
 
-_SMALL = [bytes((n,)) for n in range(128)]
+SMALL = [bytes((n,)) for n in range(128)]
+"""The varints of 0 to 127: one byte each (lengths and enum values written inline)."""
 
 
 def varint(value: int) -> bytes:
     """A varint; a negative value as int64 two's complement (ten bytes), as protobuf writes it."""
     if 0 <= value < 128:
-        return _SMALL[value]
+        return SMALL[value]
     if value < 0:
         value += 1 << 64
     out = bytearray()

@@ -23,6 +23,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from llmobserve_otel._internal.protobuf import SMALL as _SMALL
 from llmobserve_otel._internal.protobuf import field as _field
 from llmobserve_otel._internal.protobuf import varint as _varint
 
@@ -32,7 +33,6 @@ _pack_double = struct.Struct("<d").pack
 _pack_fixed64 = struct.Struct("<Q").pack
 _pack_fixed32 = struct.Struct("<I").pack
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
-_SMALL = [bytes((n,)) for n in range(128)]  # one-byte lengths and enums, written inline below
 
 # Field tags (field number << 3 | wire type) of the OTLP messages written here.
 _SPAN_TRACE_ID, _SPAN_SPAN_ID, _SPAN_TRACE_STATE, _SPAN_PARENT = b"\x0a", b"\x12", b"\x1a", b"\x22"
